@@ -1,0 +1,63 @@
+//! # mlinalg: the linear algebra of machine learning
+//!
+//! n-d arrays (on [`ndarray`]) and the operations an ML engineer reaches for NumPy or PyTorch to do:
+//! norms, dot and cosine similarity, projections, broadcasting, reductions, `matmul` with NumPy
+//! semantics at any rank (on faer's GEMM), inverse/solve/determinant/rank, reshape/permute/squeeze
+//! and attention-head splitting. `f32` and `f64` throughout (see [`Scalar`]).
+//!
+//! ## Should I use this crate?
+//! Use it when you hold your data in `ndarray` arrays and want NumPy's semantics (broadcasting on
+//! both operands, `matmul` promotion rules, `matrix_rank` tolerances) with errors instead of panics
+//! and BLAS-class speed without a BLAS to install. If you need a general tensor library with
+//! autograd and GPUs, use a deep-learning framework; if you only need factorisations of `faer`
+//! matrices, use faer directly.
+//!
+//! ## Map
+//! | module | what |
+//! |---|---|
+//! | [`vector`] | `dot`, `norm`, `normalize`, `cosine_similarity`, `angle`, `project`/`reject`, `outer`, `hadamard`, distances, `cdist` |
+//! | [`broadcast`] | NumPy broadcasting for elementwise binary ops on n-d arrays (both operands) |
+//! | [`reduce`] | `sum`, `mean`, `var`/`std`, `max`/`min`, `argmax`/`argmin` along an axis, with `keepdims` |
+//! | [`matrix`] | `matmul` (any rank, batched, broadcast), `matvec`, `eye`, `gram`, `trace`, `inv`, `solve`, `det`, `slogdet`, `matrix_rank`, `allclose` |
+//! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
+//! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
+//! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
+//!
+//! ## Rules that hold everywhere
+//! - Inputs are borrowed arrays or views of any layout (transposed, strided, broadcast);
+//!   outputs are owned arrays in standard (row-major) layout.
+//! - Everything that can fail returns [`Result`]; the error names the operation and the shapes.
+//!   No public function panics on user input.
+//! - Elementwise math propagates NaN and infinity as NumPy does.
+//!
+//! ## A first example
+//! ```
+//! use mlinalg::{matrix, vector};
+//! use ndarray::array;
+//!
+//! let king = array![0.9, 0.1, 0.8];
+//! let queen = array![0.85, 0.15, 0.75];
+//! assert!(vector::cosine_similarity(&king, &queen)? > 0.99);
+//!
+//! let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+//! let b = array![[7.0, 8.0], [9.0, 10.0], [11.0, 12.0]];
+//! assert_eq!(matrix::mm(&a, &b)?, array![[58.0, 64.0], [139.0, 154.0]]);
+//! # Ok::<(), mlinalg::Error>(())
+//! ```
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod broadcast;
+pub mod error;
+pub mod matrix;
+pub mod random;
+pub mod reduce;
+pub mod scalar;
+pub mod tensor;
+pub mod vector;
+
+pub use error::{Error, ErrorKind, Result};
+pub use scalar::Scalar;
+
+/// Re-export of the `ndarray` version mlinalg is built on, so users need not pin it themselves.
+pub use ndarray;
