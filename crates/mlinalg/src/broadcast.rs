@@ -213,7 +213,7 @@ elementwise!(
     /// `a / b` with both operands broadcast; division by zero gives IEEE infinities or NaN, as NumPy.
     ///
     /// ```
-    /// let q = mlinalg::broadcast::div(&ndarray::array![[2.0, 4.0], [6.0, 8.0]], &ndarray::array![[2.0], [0.0]])?;
+    /// let q = mlinalg::broadcast::div(&ndarray::array![[2.0_f64, 4.0], [6.0, 8.0]], &ndarray::array![[2.0], [0.0]])?;
     /// assert_eq!(q[[0, 1]], 2.0);
     /// assert!(q[[1, 0]].is_infinite());
     /// # Ok::<(), mlinalg::Error>(())
