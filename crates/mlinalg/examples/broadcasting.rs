@@ -17,6 +17,10 @@ fn main() -> mlinalg::Result<()> {
     let normalised = broadcast::div(&x, &row_sums)?;
     println!("(32, 768) / (32, 1) -> {:?}", normalised.shape());
     let check = reduce::sum(&normalised, Some(1), false)?;
-    println!("every row now sums to 1: first {:.6}, last {:.6}", check[[0]], check[[31]]);
+    println!(
+        "every row now sums to 1: first {:.6}, last {:.6}",
+        check[[0]],
+        check[[31]]
+    );
     Ok(())
 }

@@ -10,11 +10,20 @@ fn main() -> mlinalg::Result<()> {
     let king = array![0.9, 0.1, 0.8];
     let queen = array![0.85, 0.15, 0.75];
     let random = array![-0.3, 0.9, -0.1];
-    println!("cos(king, queen)      = {:.3}", vector::cosine_similarity(&king, &queen)?);
-    println!("cos(king, random)     = {:.3}", vector::cosine_similarity(&king, &random)?);
+    println!(
+        "cos(king, queen)      = {:.3}",
+        vector::cosine_similarity(&king, &queen)?
+    );
+    println!(
+        "cos(king, random)     = {:.3}",
+        vector::cosine_similarity(&king, &random)?
+    );
     // Scaling changes the length, not the direction.
     let king_scaled = &king * 100.0;
-    println!("cos(king, 100 * king) = {:.3}", vector::cosine_similarity(&king, &king_scaled)?);
+    println!(
+        "cos(king, 100 * king) = {:.3}",
+        vector::cosine_similarity(&king, &king_scaled)?
+    );
     println!(
         "angle(king, queen)    = {:.2} degrees",
         vector::angle(&king, &queen, AngleUnit::Degrees)?

@@ -21,7 +21,10 @@ fn main() -> mlinalg::Result<()> {
     // Batch dimensions broadcast: (4, 1, 2, 3) @ (5, 3, 2) -> (4, 5, 2, 2).
     let p = rng.normal::<f64>(&[4, 1, 2, 3], 0.0, 1.0)?;
     let q = rng.normal::<f64>(&[5, 3, 2], 0.0, 1.0)?;
-    println!("(4, 1, 2, 3) @ (5, 3, 2) -> {:?}", matrix::matmul(&p, &q)?.shape());
+    println!(
+        "(4, 1, 2, 3) @ (5, 3, 2) -> {:?}",
+        matrix::matmul(&p, &q)?.shape()
+    );
 
     // Shapes that cannot be multiplied give an error naming both.
     let bad = ndarray::Array2::<f64>::zeros((4, 2));

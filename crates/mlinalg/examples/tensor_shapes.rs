@@ -8,7 +8,11 @@ use ndarray::Array3;
 fn main() -> mlinalg::Result<()> {
     let (batch, seq, hidden, heads) = (8, 512, 768, 12);
     let x = Array3::<f32>::zeros((batch, seq, hidden));
-    println!("hidden states        {:?}  ({} elements per sequence batch)", x.shape(), x.len());
+    println!(
+        "hidden states        {:?}  ({} elements per sequence batch)",
+        x.shape(),
+        x.len()
+    );
     let split = tensor::reshape(&x, &[batch as isize, seq as isize, heads as isize, -1])?;
     println!("reshape (B,T,H,-1)   {:?}", split.shape());
     let per_head = tensor::permute(&split, &[0, 2, 1, 3])?;
