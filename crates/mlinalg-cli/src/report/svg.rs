@@ -461,14 +461,28 @@ impl Figure {
                         color.0
                     );
                     if !label.is_empty() {
-                        // Label just beyond the tip, on the side the arrow points to.
-                        let (lx, ly) = (b.0 + ux * 8.0, b.1 + uy * 8.0 + 4.0);
-                        let anchor = if ux > 0.3 {
-                            "start"
-                        } else if ux < -0.3 {
-                            "end"
+                        // Solid arrows (vectors from the origin) are labelled beyond the tip;
+                        // dashed ones (drawn tip to tail) at their middle, beside the shaft, so
+                        // the label does not sit on the tip of the vector they end at.
+                        let (lx, ly, anchor) = if *dashed {
+                            let (mx, my) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+                            let (nx, ny) = if uy > 0.0 { (uy, -ux) } else { (-uy, ux) };
+                            let anchor = if nx > 0.3 {
+                                "start"
+                            } else if nx < -0.3 {
+                                "end"
+                            } else {
+                                "middle"
+                            };
+                            (mx + nx * 8.0, my + ny * 8.0 + 4.0, anchor)
                         } else {
-                            "middle"
+                            if ux.abs() <= 0.3 {
+                                // Near-vertical: beside the tip, clear of the shaft and the axis.
+                                (b.0 + 7.0, b.1 + uy * 2.0 + 4.0, "start")
+                            } else {
+                                let anchor = if ux > 0.0 { "start" } else { "end" };
+                                (b.0 + ux * 10.0, b.1 + uy * 10.0 + 4.0, anchor)
+                            }
                         };
                         let _ = writeln!(
                             s,
