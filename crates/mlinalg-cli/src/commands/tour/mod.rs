@@ -11,6 +11,7 @@ use serde_json::json;
 use std::path::PathBuf;
 
 mod hadamard;
+mod tensors;
 mod util;
 mod vectors;
 
@@ -18,7 +19,7 @@ mod vectors;
 type Builder = fn() -> mlinalg::Result<Section>;
 
 /// The tour, in order.
-const SECTIONS: &[Builder] = &[vectors::section, hadamard::section];
+const SECTIONS: &[Builder] = &[vectors::section, hadamard::section, tensors::section];
 
 /// Options of `mlinalg tour`.
 #[derive(clap::Args, Debug)]
