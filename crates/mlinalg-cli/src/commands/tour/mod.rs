@@ -11,7 +11,10 @@ use serde_json::json;
 use std::path::PathBuf;
 
 mod hadamard;
+mod matrices;
+mod rank;
 mod tensors;
+mod transpose;
 mod util;
 mod vectors;
 
@@ -19,7 +22,14 @@ mod vectors;
 type Builder = fn() -> mlinalg::Result<Section>;
 
 /// The tour, in order.
-const SECTIONS: &[Builder] = &[vectors::section, hadamard::section, tensors::section];
+const SECTIONS: &[Builder] = &[
+    vectors::section,
+    matrices::section,
+    transpose::section,
+    rank::section,
+    hadamard::section,
+    tensors::section,
+];
 
 /// Options of `mlinalg tour`.
 #[derive(clap::Args, Debug)]

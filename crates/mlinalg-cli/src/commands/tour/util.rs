@@ -41,7 +41,6 @@ pub fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-#[allow(dead_code)] // for sections waiting on library functions
 /// An n-d result known to be 1-D (e.g. from a broadcast op on vectors) as an `Array1`.
 pub fn to1<T>(a: mlinalg::ndarray::ArrayD<T>) -> mlinalg::Result<mlinalg::ndarray::Array1<T>> {
     let shape = a.shape().to_vec();
@@ -49,7 +48,6 @@ pub fn to1<T>(a: mlinalg::ndarray::ArrayD<T>) -> mlinalg::Result<mlinalg::ndarra
         .map_err(|_| not_rank("tour", &shape, 1))
 }
 
-#[allow(dead_code)] // for sections waiting on library functions
 /// An n-d result known to be 2-D (e.g. from `matmul`) as an `Array2`.
 pub fn to2<T>(a: mlinalg::ndarray::ArrayD<T>) -> mlinalg::Result<mlinalg::ndarray::Array2<T>> {
     let shape = a.shape().to_vec();
@@ -57,7 +55,6 @@ pub fn to2<T>(a: mlinalg::ndarray::ArrayD<T>) -> mlinalg::Result<mlinalg::ndarra
         .map_err(|_| not_rank("tour", &shape, 2))
 }
 
-#[allow(dead_code)]
 fn not_rank(op: &'static str, shape: &[usize], rank: usize) -> mlinalg::Error {
     mlinalg::Error::new(
         mlinalg::ErrorKind::Shape,
