@@ -92,10 +92,15 @@ fn tour_prints_sections_and_writes_html() {
     let text = stdout(&o);
     let headings = [
         "Vectors: addition and scaling",
+        "Norms: measuring length",
+        "Dot product, cosine similarity and angle",
+        "Projection: decomposing a vector along another",
         "Matrices as transformations, and their composition",
         "Transpose, symmetric matrices and the identity",
         "Rank and the LoRA parameter count",
         "Hadamard product versus matrix product",
+        "Outer product: from two vectors to a matrix",
+        "Broadcasting: NumPy's shape extension rules",
         "Tensors: shapes, reshape, permute, squeeze",
     ];
     for h in headings {
@@ -103,28 +108,32 @@ fn tour_prints_sections_and_writes_html() {
     }
     // Key numbers of the seeds, as computed by the library.
     let numbers = [
-        "[4, 1]",                                                        // a + b
-        "[-2, -4]",                                                      // -2a
-        "[2, 7, 5]",                                                     // W @ x
-        "[[ 58,  64],",                                                  // matmul row 1
-        " [139, 154]]",                                                  // matmul row 2
-        "matmul: shapes (2, 3) and (4, 2) cannot be multiplied: 3 != 4", // the error
-        "12,288",                                                        // LoRA params
-        "589,824",                                                       // dense params
-        "[[ 5, 12],",                                                    // Hadamard
-        "[[19, 22],",                                                    // matmul
-        "(8, 12, 512, 64)",                                              // permute
-        "786,432",                                                       // numel
+        "[4, 1]",                                                               // a + b
+        "[-2, -4]",                                                             // -2a
+        "[0.6, -0.8, 0]",                                                       // unit vector
+        "32",                                                                   // dot
+        "45",                                                                   // angle
+        "[3, 0]",                                                               // projection
+        "[0, 4]",                                                               // perpendicular
+        "[2, 7, 5]",                                                            // W @ x
+        "[[ 58,  64],",                                                         // matmul row 1
+        " [139, 154]]",                                                         // matmul row 2
+        "matmul: shapes (2, 3) and (4, 2) cannot be multiplied: 3 != 4",        // the error
+        "12,288",                                                               // LoRA params
+        "589,824",                                                              // dense params
+        "[[ 5, 12],",                                                           // Hadamard
+        "[[19, 22],",                                                           // matmul
+        "[[ 4,  5],",                                                           // outer
+        "operands could not be broadcast together with shapes (32, 768) (32,)", // broadcast error
+        "(8, 12, 512, 64)",                                                     // permute
+        "786,432",                                                              // numel
     ];
     for n in numbers {
         assert!(text.contains(n), "missing {n:?}:\n{text}");
     }
     let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html written");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(
-        html.matches("<svg").count() >= 2,
-        "vector arrows and the unit square"
-    );
+    assert!(html.matches("<svg").count() >= 3, "at least three figures");
     assert!(html.contains("Rank and the LoRA parameter count"));
     assert!(
         !html.contains("<script") && !html.contains("<link"),
@@ -172,7 +181,7 @@ fn tour_json_has_stable_keys() {
         }
     }
     let ids: Vec<&str> = sections.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert!(ids.contains(&"matrices"), "{ids:?}");
+    assert!(ids.contains(&"norms"), "{ids:?}");
     assert!(v["html"]
         .as_str()
         .is_some_and(|p| p.ends_with("index.html")));

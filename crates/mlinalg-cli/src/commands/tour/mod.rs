@@ -10,9 +10,14 @@ use crate::report::{atomic_write, Page, Section};
 use serde_json::json;
 use std::path::PathBuf;
 
+mod broadcasting;
 mod hadamard;
 mod matrices;
+mod norms;
+mod outer;
+mod projection;
 mod rank;
+mod similarity;
 mod tensors;
 mod transpose;
 mod util;
@@ -24,10 +29,15 @@ type Builder = fn() -> mlinalg::Result<Section>;
 /// The tour, in order.
 const SECTIONS: &[Builder] = &[
     vectors::section,
+    norms::section,
+    similarity::section,
+    projection::section,
     matrices::section,
     transpose::section,
     rank::section,
     hadamard::section,
+    outer::section,
+    broadcasting::section,
     tensors::section,
 ];
 
