@@ -67,7 +67,12 @@ pub struct Error {
 impl Error {
     /// Creates an error. `message` should make sense after "`operation`: ".
     pub fn new(kind: ErrorKind, operation: &'static str, message: impl Into<String>) -> Self {
-        Error { kind, operation, shapes: Vec::new(), message: message.into() }
+        Error {
+            kind,
+            operation,
+            shapes: Vec::new(),
+            message: message.into(),
+        }
     }
 
     /// Attaches the shapes of the operands involved.

@@ -61,3 +61,8 @@ pub use scalar::Scalar;
 
 /// Re-export of the `ndarray` version mlinalg is built on, so users need not pin it themselves.
 pub use ndarray;
+
+/// The README's example, compiled and run as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctest;
