@@ -22,6 +22,7 @@
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
 //! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
+//! | [`for_numpy_users`] | a NumPy/PyTorch → mlinalg translation table, and what is different |
 //!
 //! ## Rules that hold everywhere
 //! - Inputs are borrowed arrays or views of any layout (transposed, strided, broadcast);
@@ -49,6 +50,7 @@
 
 pub mod broadcast;
 pub mod error;
+pub mod for_numpy_users;
 pub mod matrix;
 pub mod random;
 pub mod reduce;
