@@ -156,6 +156,7 @@ def main(argv=None) -> int:
     measured: dict = {}
     peer_info: dict = {}
     errors = []
+    failed: dict = {}  # (workload, system) -> side, for systems that reported an error
     t_start = time.time()
     for rnd in range(args.rounds):
         for w in selected:
@@ -174,6 +175,7 @@ def main(argv=None) -> int:
                 for r in out["results"]:
                     if "error" in r:
                         errors.append(f"{r['workload']} {r['system']}: {r['error']}")
+                        failed.setdefault((r["workload"], r["system"]), side)
                         continue
                     key = (r["workload"], r["system"])
                     entry = measured.setdefault(key, {"side": side, "note": r.get("note", ""), "round_medians": [], "samples": []})
@@ -198,12 +200,13 @@ def main(argv=None) -> int:
         if peer_figs:
             best = (max if w.higher_is_better else min)(peer_figs, key=peer_figs.get)
         ours = [s for s in figs if entries[s]["side"] == "mlinalg"]
+        ours += [s for (wid, s), side in failed.items() if wid == w.id and side == "mlinalg" and s not in ours]
         ours.sort(key=lambda s: (s != "mlinalg", s))  # the plain call first, variants after
         for s in ours or [None]:
             row = {"workload": w.id, "what": w.what, "unit": w.unit, "higher_is_better": w.higher_is_better,
                    "mlinalg_system": s, "mlinalg": figs.get(s), "best_peer": best,
                    "peer": peer_figs.get(best) if best else None, "ratio": None}
-            if s is not None and best is not None:
+            if s in figs and best is not None:
                 row["ratio"] = w.speed_ratio(figs[s], peer_figs[best])
             rows.append(row)
 
@@ -223,8 +226,10 @@ def main(argv=None) -> int:
             f.write(text + "\n")
         log(f"wrote {args.json}")
 
-    print(f"mlinalg vs peers: {args.threads} threads, median of {args.repeats} timed runs (W1d: 20) after "
-          f"{args.warmup} warm-up" + (f", median over {args.rounds} rounds" if args.rounds > 1 else ""))
+    more = ", ".join(f"{w.id}: {w.min_runs}" for w in selected if w.min_runs > args.repeats)
+    print(f"mlinalg vs peers: {args.threads} threads, median of {args.repeats} timed runs"
+          + (f" ({more})" if more else "") + f" after {args.warmup} warm-up"
+          + (f", median over {args.rounds} rounds" if args.rounds > 1 else ""))
     print("ratio = speed of mlinalg / speed of the best peer (> 1: mlinalg faster)")
     head = f"{'workload':<9} {'mlinalg':<23} {'figure':>8}  {'best peer':<16} {'figure':>8}  {'unit':<8} {'ratio':>6}"
     print(head)

@@ -29,6 +29,7 @@ enum Measure {
     /// `work / t / 1e9` in `unit` (GFLOP/s for FLOPs, GB/s for bytes); higher is better.
     Throughput { work: f64, unit: &'static str },
     /// `t` in milliseconds; lower is better.
+    #[allow(dead_code)] // for the workloads timed in ms (W3..W12), which later issues add
     Millis,
 }
 
@@ -69,7 +70,11 @@ struct Measurement {
 
 impl Measurement {
     fn new(system: &str, note: &str, samples: Result<Vec<f64>, String>) -> Self {
-        Measurement { system: system.to_string(), note: note.to_string(), samples }
+        Measurement {
+            system: system.to_string(),
+            note: note.to_string(),
+            samples,
+        }
     }
 }
 
@@ -81,35 +86,50 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         id: "W1a",
         what: "GEMM f32 1024x1024 @ 1024x1024",
-        measure: Measure::Throughput { work: GEMM_1024, unit: "GFLOP/s" },
+        measure: Measure::Throughput {
+            work: GEMM_1024,
+            unit: "GFLOP/s",
+        },
         min_runs: 0,
         run: w1a,
     },
     Workload {
         id: "W1b",
         what: "GEMM f32 2048x2048 @ 2048x2048",
-        measure: Measure::Throughput { work: GEMM_2048, unit: "GFLOP/s" },
+        measure: Measure::Throughput {
+            work: GEMM_2048,
+            unit: "GFLOP/s",
+        },
         min_runs: 0,
         run: w1b,
     },
     Workload {
         id: "W1c",
         what: "GEMM f64 2048x2048 @ 2048x2048",
-        measure: Measure::Throughput { work: GEMM_2048, unit: "GFLOP/s" },
+        measure: Measure::Throughput {
+            work: GEMM_2048,
+            unit: "GFLOP/s",
+        },
         min_runs: 0,
         run: w1c,
     },
     Workload {
         id: "W1d",
         what: "GEMV f32 4096x4096 @ 4096 (GB/s of matrix read)",
-        measure: Measure::Throughput { work: 4096.0 * 4096.0 * 4.0, unit: "GB/s" },
+        measure: Measure::Throughput {
+            work: 4096.0 * 4096.0 * 4.0,
+            unit: "GB/s",
+        },
         min_runs: 20,
         run: w1d,
     },
     Workload {
         id: "W2",
         what: "batched matmul f32 (32,128,512) @ (512,2048)",
-        measure: Measure::Throughput { work: 2.0 * 32.0 * 128.0 * 512.0 * 2048.0, unit: "GFLOP/s" },
+        measure: Measure::Throughput {
+            work: 2.0 * 32.0 * 128.0 * 512.0 * 2048.0,
+            unit: "GFLOP/s",
+        },
         min_runs: 0,
         run: w2,
     },
@@ -158,7 +178,11 @@ where
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let a = normal::<T, _>(&mut rng, (n, n));
     let b = normal::<T, _>(&mut rng, (n, n));
-    vec![Measurement::new("mlinalg", "matrix::mm", t.time(|| matrix::mm(&a, &b)))]
+    vec![Measurement::new(
+        "mlinalg",
+        "matrix::mm",
+        t.time(|| matrix::mm(&a, &b)),
+    )]
 }
 
 fn w1a(t: &Timer) -> Vec<Measurement> {
@@ -195,7 +219,10 @@ fn w1d(t: &Timer) -> Vec<Measurement> {
         } else {
             "matrix::matvec, input madvise(MADV_HUGEPAGE) FAILED: plain pages"
         };
-        let samples = match buf.get(offset..offset + N * N).map(|s| ArrayView2::from_shape((N, N), s)) {
+        let samples = match buf
+            .get(offset..offset + N * N)
+            .map(|s| ArrayView2::from_shape((N, N), s))
+        {
             Some(Ok(view)) => t.time(|| matrix::matvec(&view, &x)),
             _ => Err("could not view the huge-page buffer".to_string()),
         };
@@ -218,7 +245,13 @@ fn hugepage_buffer(len: usize, mut fill: impl FnMut() -> f32) -> (Vec<f32>, usiz
     let end = (base + v.capacity() * size) & !(4096 - 1);
     // SAFETY: [aligned, end) lies inside the allocation of `v` (aligned >= base, end <= base +
     // capacity bytes) and is page-aligned; MADV_HUGEPAGE is only a hint and changes no contents.
-    let rc = unsafe { libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE) };
+    let rc = unsafe {
+        libc::madvise(
+            aligned as *mut libc::c_void,
+            end - aligned,
+            libc::MADV_HUGEPAGE,
+        )
+    };
     v.resize(offset, 0.0);
     v.extend((0..len).map(|_| fill()));
     (v, offset, rc == 0)
@@ -228,14 +261,21 @@ fn w2(t: &Timer) -> Vec<Measurement> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let x = normal::<f32, _>(&mut rng, (32, 128, 512));
     let w = normal::<f32, _>(&mut rng, (512, 2048));
-    let mut out =
-        vec![Measurement::new("mlinalg", "matrix::matmul on the 3-D array", t.time(|| matrix::matmul(&x, &w)))];
+    let mut out = vec![Measurement::new(
+        "mlinalg",
+        "matrix::matmul on the 3-D array",
+        t.time(|| matrix::matmul(&x, &w)),
+    )];
     // The same product as one 2-D GEMM on the (4096, 512) view, as the NumPy anchor also reports.
     let samples = match x.view().into_shape_with_order((32 * 128, 512)) {
         Ok(x2) => t.time(|| matrix::mm(&x2, &w)),
         Err(e) => Err(e.to_string()),
     };
-    out.push(Measurement::new("mlinalg-2d-view", "matrix::mm on the (4096, 512) view", samples));
+    out.push(Measurement::new(
+        "mlinalg-2d-view",
+        "matrix::mm on the (4096, 512) view",
+        samples,
+    ));
     out
 }
 
@@ -261,24 +301,36 @@ Threads: set RAYON_NUM_THREADS (compare/run.py sets 2).
 Example: RAYON_NUM_THREADS=2 cargo run --release -p mlinalg-compare -- --workloads W1a,W2 --json";
 
 fn parse_args() -> Result<Option<Opts>, String> {
-    let mut opts = Opts { workloads: Vec::new(), repeats: 7, warmup: 2, json: false };
+    let mut opts = Opts {
+        workloads: Vec::new(),
+        repeats: 7,
+        warmup: 2,
+        json: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--workloads" | "-w" => {
-                opts.workloads = value("--workloads")?.split(',').map(|s| s.trim().to_string()).collect()
+                opts.workloads = value("--workloads")?
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect()
             }
             "--repeats" | "-r" => {
                 let v = value("--repeats")?;
-                opts.repeats = v.parse().map_err(|_| format!("--repeats: not a count: {v}"))?;
+                opts.repeats = v
+                    .parse()
+                    .map_err(|_| format!("--repeats: not a count: {v}"))?;
                 if opts.repeats == 0 {
                     return Err("--repeats must be at least 1".into());
                 }
             }
             "--warmup" => {
                 let v = value("--warmup")?;
-                opts.warmup = v.parse().map_err(|_| format!("--warmup: not a count: {v}"))?;
+                opts.warmup = v
+                    .parse()
+                    .map_err(|_| format!("--warmup: not a count: {v}"))?;
             }
             "--json" => opts.json = true,
             "--list" => {
@@ -297,7 +349,10 @@ fn parse_args() -> Result<Option<Opts>, String> {
     for id in &opts.workloads {
         if !WORKLOADS.iter().any(|w| w.id.eq_ignore_ascii_case(id)) {
             let known: Vec<&str> = WORKLOADS.iter().map(|w| w.id).collect();
-            return Err(format!("unknown workload {id:?}; known: {}", known.join(", ")));
+            return Err(format!(
+                "unknown workload {id:?}; known: {}",
+                known.join(", ")
+            ));
         }
     }
     Ok(Some(opts))
@@ -351,13 +406,22 @@ fn main() -> ExitCode {
     let threads = rayon::current_num_threads();
     let selected: Vec<&Workload> = WORKLOADS
         .iter()
-        .filter(|w| opts.workloads.is_empty() || opts.workloads.iter().any(|id| w.id.eq_ignore_ascii_case(id)))
+        .filter(|w| {
+            opts.workloads.is_empty()
+                || opts
+                    .workloads
+                    .iter()
+                    .any(|id| w.id.eq_ignore_ascii_case(id))
+        })
         .collect();
 
     let mut rows = Vec::new();
     let mut failed = false;
     for w in selected {
-        let timer = Timer { warmup: opts.warmup, runs: opts.repeats.max(w.min_runs) };
+        let timer = Timer {
+            warmup: opts.warmup,
+            runs: opts.repeats.max(w.min_runs),
+        };
         for m in (w.run)(&timer) {
             if m.samples.is_err() {
                 failed = true;
@@ -398,7 +462,9 @@ fn main() -> ExitCode {
             items.join(",")
         );
     } else {
-        println!("mlinalg-compare: {threads} rayon threads, median of the timed runs after warm-up");
+        println!(
+            "mlinalg-compare: {threads} rayon threads, median of the timed runs after warm-up"
+        );
         println!(
             "{:<5} {:<24} {:>9} {:<8} {:>10} {:>10} {:>10} {:>5}  note",
             "id", "system", "figure", "unit", "median ms", "min ms", "max ms", "runs"
