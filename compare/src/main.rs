@@ -240,7 +240,7 @@ fn hugepage_buffer(len: usize, mut fill: impl FnMut() -> f32) -> (Vec<f32>, usiz
     let size = std::mem::size_of::<f32>();
     let mut v: Vec<f32> = Vec::with_capacity(len + HUGE / size);
     let base = v.as_ptr() as usize;
-    let aligned = (base + HUGE - 1) & !(HUGE - 1);
+    let aligned = base.next_multiple_of(HUGE);
     let offset = (aligned - base) / size;
     let end = (base + v.capacity() * size) & !(4096 - 1);
     // SAFETY: [aligned, end) lies inside the allocation of `v` (aligned >= base, end <= base +
