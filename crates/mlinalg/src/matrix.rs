@@ -1,10 +1,16 @@
 //! Matrices: products (on faer's GEMM), inverse, solve, determinant, rank, comparisons.
 
+use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
 use faer_ext::IntoFaer;
-use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix2};
+use ndarray::{
+    Array, Array1, Array2, ArrayBase, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMut3,
+    Axis, Data, Dimension, Ix1, Ix2, IxDyn, Zip,
+};
+use rayon::prelude::*;
 
-use crate::error::{fmt_shape, Error, Result};
+use crate::broadcast::{broadcast_pair, broadcast_shapes, broadcast_to, zip_with};
+use crate::error::{fmt_shape, Error, ErrorKind, Result};
 use crate::Scalar;
 
 /// Multiply-adds (m·n·k) below which a product runs on one thread: splitting small products
@@ -148,4 +154,908 @@ pub(crate) fn gemm_with<T: Scalar>(
         T::one(),
         par,
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// matmul at any rank
+// ---------------------------------------------------------------------------------------------
+
+/// The matrix product with `np.matmul` / `torch.matmul` semantics, for operands of any rank.
+///
+/// - 2-D @ 2-D: the matrix product (m, k) @ (k, n) → (m, n).
+/// - A 1-D operand is promoted: `a` (k,) becomes (1, k), `b` (k,) becomes (k, 1); the promoted
+///   axis is removed from the result, so 1-D @ 1-D is a 0-d array (the dot product) and
+///   (m, k) @ (k,) is (m,).
+/// - Operands of rank > 2 are stacks of matrices over their leading (batch) axes; the batch axes
+///   are broadcast together under NumPy's rules, so (8, 1, m, k) @ (4, k, n) → (8, 4, m, n).
+/// - 0-d operands are an error (`np.matmul` refuses them too; use [`crate::broadcast::mul`]).
+///
+/// Any layout is read without copying: transposed, strided, reversed (negative strides) and
+/// broadcast (stride-0) views. The result is a new array in standard layout. An empty inner
+/// dimension (k = 0) gives zeros, as in NumPy.
+///
+/// Speed: when `b` holds a single matrix (2-D, 1-D, or batch axes that are all broadcast) the
+/// batch axes of `a` are folded into its rows and the whole product is *one* parallel GEMM
+/// (a view when `a`'s layout allows it, otherwise after one contiguous copy of `a`). Otherwise
+/// the batch is split: many or small products run in parallel, one sequential GEMM each; a few
+/// large products run one after the other, each on all threads.
+///
+/// ```
+/// use mlinalg::matrix::matmul;
+/// use ndarray::{array, Array, Array3};
+///
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[5.0, 6.0], [7.0, 8.0]];
+/// assert_eq!(matmul(&a, &b)?, array![[19.0, 22.0], [43.0, 50.0]].into_dyn());
+///
+/// // 1-D promotion: matrix @ vector and vector @ vector.
+/// let w = array![[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+/// let x = array![2.0, 3.0, 4.0, 5.0];
+/// assert_eq!(matmul(&w, &x)?, array![2.0, 7.0, 5.0].into_dyn());
+/// assert_eq!(matmul(&x, &x)?.shape(), &[] as &[usize]);
+///
+/// // A batch of activations times one weight matrix; batch axes broadcast.
+/// let acts = Array3::<f32>::ones((32, 128, 64));
+/// let weight = Array::<f32, _>::ones((64, 16));
+/// assert_eq!(matmul(&acts, &weight)?.shape(), &[32, 128, 16]);
+/// let left = Array::<f32, _>::ones((8, 1, 3, 5));
+/// let right = Array::<f32, _>::ones((4, 5, 2));
+/// assert_eq!(matmul(&left, &right)?.shape(), &[8, 4, 3, 2]);
+///
+/// // Errors name both shapes.
+/// let err = matmul(&Array::<f64, _>::zeros((2, 3)), &Array::<f64, _>::zeros((4, 2))).unwrap_err();
+/// assert_eq!(err.to_string(), "matmul: shapes (2, 3) and (4, 2) cannot be multiplied: 3 != 4");
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn matmul<T, S1, S2, D1, D2>(a: &ArrayBase<S1, D1>, b: &ArrayBase<S2, D2>) -> Result<ArrayD<T>>
+where
+    T: Scalar,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D1: Dimension,
+    D2: Dimension,
+{
+    const OP: &str = "matmul";
+    let (sa, sb) = (a.shape(), b.shape());
+    if sa.is_empty() || sb.is_empty() {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "shapes {} and {}: both operands need at least one dimension (use mul for scalars)",
+                fmt_shape(sa),
+                fmt_shape(sb)
+            ),
+        )
+        .with_shapes([sa, sb]));
+    }
+    check_inner(OP, sa, sb)?;
+
+    // 1-D promotion: a (k,) -> (1, k), b (k,) -> (k, 1).
+    let mut av = a.view().into_dyn();
+    if av.ndim() == 1 {
+        av.insert_axis_inplace(Axis(0));
+    }
+    let mut bv = b.view().into_dyn();
+    if bv.ndim() == 1 {
+        bv.insert_axis_inplace(Axis(1));
+    }
+    let (ra, rb) = (av.ndim(), bv.ndim());
+    let (m, k, n) = (av.shape()[ra - 2], av.shape()[ra - 1], bv.shape()[rb - 1]);
+    let batch = broadcast_shapes(OP, &[&av.shape()[..ra - 2], &bv.shape()[..rb - 2]]).map_err(|_| {
+        Error::new(
+            ErrorKind::Broadcast,
+            OP,
+            format!(
+                "shapes {} and {} cannot be multiplied: batch dimensions {} and {} cannot be broadcast together",
+                fmt_shape(sa),
+                fmt_shape(sb),
+                fmt_shape(&av.shape()[..ra - 2]),
+                fmt_shape(&bv.shape()[..rb - 2])
+            ),
+        )
+        .with_shapes([sa, sb])
+    })?;
+
+    let mut out_shape = batch.clone();
+    out_shape.extend([m, n]);
+    let mut out = ArrayD::<T>::zeros(IxDyn(&out_shape));
+    let nb: usize = batch.iter().product();
+    if nb > 0 && m > 0 && n > 0 && k > 0 {
+        let a_full = broadcast_to(OP, &av, &[&batch[..], &[m, k]].concat())?;
+        let b_full = broadcast_to(OP, &bv, &[&batch[..], &[k, n]].concat())?;
+        let out3 = out
+            .view_mut()
+            .into_shape_with_order((nb, m, n))
+            .map_err(|e| internal(OP, e))?;
+        batched_gemm(a_full, b_full, batch.len(), out3)?;
+    }
+
+    // Remove the promoted axes.
+    let mut shape = batch;
+    if sa.len() > 1 {
+        shape.push(m);
+    }
+    if sb.len() > 1 {
+        shape.push(n);
+    }
+    out.into_shape_with_order(IxDyn(&shape))
+        .map_err(|e| internal(OP, e))
+}
+
+/// An error for a broken internal invariant (never expected; reported instead of panicking).
+fn internal(op: &'static str, e: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Shape,
+        op,
+        format!("internal error, please report: {e}"),
+    )
+}
+
+/// Multiply-adds per product above which a lone product is better split across threads than
+/// run next to other products (measured on W2-like shapes; see the crate's benches).
+const BATCH_SPLIT_MIN_FLOPS: usize = 1 << 24;
+
+/// `out[i] = a[i] @ b[i]` over `nbatch` leading (already broadcast) batch axes of `a` and `b`;
+/// `out` is (product of the batch sizes, m, n) in standard layout, all sizes non-zero.
+fn batched_gemm<T: Scalar>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    nbatch: usize,
+    mut out: ArrayViewMut3<'_, T>,
+) -> Result<()> {
+    const OP: &str = "matmul";
+    let (nb, m, n) = out.dim();
+    let k = a.shape()[nbatch + 1];
+    // One matrix on the right (its batch axes, if any, are all broadcast): fold the batch of `a`
+    // into rows and run one GEMM, (nb·m, k) @ (k, n) -> (nb·m, n).
+    let b_single = (0..nbatch).all(|d| b.shape()[d] == 1 || b.strides()[d] == 0);
+    if b_single && nb > 1 {
+        let mut b2 = b;
+        for _ in 0..nbatch {
+            b2 = b2.index_axis_move(Axis(0), 0);
+        }
+        let b2 = b2
+            .into_dimensionality::<Ix2>()
+            .map_err(|e| internal(OP, e))?;
+        let out2 = out
+            .into_shape_with_order((nb * m, n))
+            .map_err(|e| internal(OP, e))?;
+        match a.view().into_shape_with_order((nb * m, k)) {
+            Ok(a2) => gemm(a2, b2, out2, false),
+            Err(_) => {
+                // The batch axes of `a` do not merge with its rows (transposed batch, broadcast
+                // batch, ...): one contiguous copy costs O(nb·m·k), the product O(nb·m·k·n).
+                let a2 = a.as_standard_layout();
+                let a2 = a2
+                    .view()
+                    .into_shape_with_order((nb * m, k))
+                    .map_err(|e| internal(OP, e))?;
+                gemm(a2, b2, out2, false);
+            }
+        }
+        return Ok(());
+    }
+    let a_mats = matrices(a, nbatch)?;
+    let b_mats = matrices(b, nbatch)?;
+    let flops = m * n * k;
+    let threads = rayon::current_num_threads();
+    if nb == 1 {
+        if let (Some(a2), Some(b2), Some(o2)) =
+            (a_mats.first(), b_mats.first(), out.outer_iter_mut().next())
+        {
+            gemm(a2.view(), b2.view(), o2, false);
+        }
+    } else if threads > 1
+        && flops.saturating_mul(nb) >= PARALLEL_MIN_FLOPS
+        && (flops < BATCH_SPLIT_MIN_FLOPS || nb >= 4 * threads)
+    {
+        // Many or small products: one sequential GEMM per product, products in parallel.
+        a_mats
+            .par_iter()
+            .zip(b_mats.par_iter())
+            .zip(out.outer_iter_mut().into_par_iter())
+            .for_each(|((a2, b2), o2)| gemm_with(a2.view(), b2.view(), o2, false, Par::Seq));
+    } else {
+        // Few large products (or little work): one after the other, each parallel if large.
+        for ((a2, b2), o2) in a_mats.iter().zip(&b_mats).zip(out.outer_iter_mut()) {
+            gemm(a2.view(), b2.view(), o2, false);
+        }
+    }
+    Ok(())
+}
+
+/// The matrices of a stack: the 2-D views over the last two axes, batch index in row-major order.
+fn matrices<T>(a: ArrayViewD<'_, T>, nbatch: usize) -> Result<Vec<ArrayView2<'_, T>>> {
+    let mut views = vec![a];
+    for _ in 0..nbatch {
+        views = views
+            .into_iter()
+            .flat_map(|v| v.into_outer_iter())
+            .collect();
+    }
+    views
+        .into_iter()
+        .map(|v| {
+            v.into_dimensionality::<Ix2>()
+                .map_err(|e| internal("matmul", e))
+        })
+        .collect()
+}
+
+/// The matrix-vector product `a @ x`: (m, k) @ (k,) → (m,).
+///
+/// On faer's matrix-vector kernels: a row-major `a` is read once as parallel row blocks of dot
+/// products, a column-major (transposed) one as parallel column sums (memory-bandwidth bound for
+/// large `a`). A strided `x` is copied to a contiguous vector first.
+///
+/// ```
+/// use mlinalg::matrix::matvec;
+/// use ndarray::array;
+/// let w = array![[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+/// let x = array![2.0, 3.0, 4.0, 5.0];
+/// assert_eq!(matvec(&w, &x)?, array![2.0, 7.0, 5.0]);
+/// assert_eq!(
+///     matvec(&w, &array![1.0, 2.0]).unwrap_err().to_string(),
+///     "matvec: shapes (3, 4) and (2,) cannot be multiplied: 4 != 2"
+/// );
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn matvec<T, S1, S2>(a: &ArrayBase<S1, Ix2>, x: &ArrayBase<S2, Ix1>) -> Result<Array1<T>>
+where
+    T: Scalar,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+{
+    check_inner("matvec", a.shape(), x.shape())?;
+    let mut out = Array1::<T>::zeros(a.nrows());
+    // faer's fast kernels want a unit-stride vector.
+    let xc = x.as_standard_layout();
+    let x2 = xc.view().insert_axis(Axis(1));
+    gemm(a.view(), x2, out.view_mut().insert_axis(Axis(1)), false);
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matrix constructors and simple properties
+// ---------------------------------------------------------------------------------------------
+
+/// The transpose of a matrix as a new array in standard (row-major) layout.
+///
+/// `a.t()` is the free, zero-copy transposed *view*; use this when an owned, contiguous copy is
+/// wanted (to hand to code that needs row-major data).
+///
+/// ```
+/// use mlinalg::matrix::transpose;
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// let t = transpose(&a);
+/// assert_eq!(t, array![[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]);
+/// assert!(t.is_standard_layout());
+/// ```
+pub fn transpose<T, S>(a: &ArrayBase<S, Ix2>) -> Array2<T>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let mut out = Array2::<T>::zeros((a.ncols(), a.nrows()));
+    out.assign(&a.t());
+    out
+}
+
+/// The n × n identity matrix, `np.eye(n)`.
+///
+/// ```
+/// use mlinalg::matrix::{eye, matvec};
+/// use ndarray::array;
+/// let i = eye::<f64>(3);
+/// let x = array![7.0, 8.0, 9.0];
+/// assert_eq!(matvec(&i, &x)?, x);
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn eye<T: Scalar>(n: usize) -> Array2<T> {
+    Array2::eye(n)
+}
+
+/// The Gram matrix **AᵀA** (n × n for `a` of shape (m, n)): the inner products of the *columns*
+/// of `a`, as in the seeds' `G = A.T @ A`.
+///
+/// For the inner products of the rows (A Aᵀ, m × m) pass the transposed view: `gram(&a.t())`.
+/// Computed by one GEMM on the transposed view (no copy); the result is made exactly symmetric
+/// (the upper triangle is mirrored), so [`is_symmetric`] holds with tolerance 0.
+///
+/// ```
+/// use mlinalg::matrix::{gram, is_symmetric};
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// let g = gram(&a); // (3, 2) @ (2, 3) = (3, 3)
+/// assert_eq!(g, array![[17.0, 22.0, 27.0], [22.0, 29.0, 36.0], [27.0, 36.0, 45.0]]);
+/// assert!(is_symmetric(&g, 0.0));
+/// assert_eq!(gram(&a.t()), array![[14.0, 32.0], [32.0, 77.0]]); // A Aᵀ
+/// ```
+pub fn gram<T, S>(a: &ArrayBase<S, Ix2>) -> Array2<T>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let n = a.ncols();
+    let mut out = Array2::<T>::zeros((n, n));
+    gemm(a.t(), a.view(), out.view_mut(), false);
+    for i in 0..n {
+        for j in (i + 1)..n {
+            out[[j, i]] = out[[i, j]];
+        }
+    }
+    out
+}
+
+/// Whether `a` is square and `|a[i, j] - a[j, i]| <= tol` for every pair (`tol` is absolute).
+///
+/// A non-square matrix is not symmetric; NaN entries make the answer `false`.
+///
+/// ```
+/// use mlinalg::matrix::is_symmetric;
+/// use ndarray::array;
+/// assert!(is_symmetric(&array![[2.0, 1.0], [1.0, 3.0]], 0.0));
+/// assert!(!is_symmetric(&array![[2.0, 1.0], [1.1, 3.0]], 0.01));
+/// assert!(is_symmetric(&array![[2.0, 1.0], [1.1, 3.0]], 0.2));
+/// assert!(!is_symmetric(&array![[1.0, 2.0, 3.0]], 1.0));
+/// ```
+pub fn is_symmetric<T, S>(a: &ArrayBase<S, Ix2>, tol: T) -> bool
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let n = a.nrows();
+    if a.ncols() != n {
+        return false;
+    }
+    (0..n).all(|i| {
+        (i..n).all(|j| {
+            let d = a[[i, j]] - a[[j, i]];
+            d.abs() <= tol
+        })
+    })
+}
+
+/// The trace, the sum of the diagonal of a square matrix.
+///
+/// Differs from NumPy on purpose: `np.trace` also sums the main diagonal of a non-square matrix;
+/// here a non-square matrix is an [`ErrorKind::Shape`] error, since the trace (the sum of the
+/// eigenvalues) is defined for square matrices only.
+///
+/// ```
+/// use mlinalg::matrix::trace;
+/// use ndarray::array;
+/// assert_eq!(trace(&array![[1.0, 2.0], [3.0, 4.0]])?, 5.0);
+/// assert!(trace(&array![[1.0, 2.0, 3.0]]).is_err());
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn trace<T, S>(a: &ArrayBase<S, Ix2>) -> Result<T>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    check_square("trace", a.shape())?;
+    Ok(a.diag().iter().copied().sum())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inverse, solve, determinant (LU with partial pivoting, faer)
+// ---------------------------------------------------------------------------------------------
+
+fn check_square(op: &'static str, shape: &[usize]) -> Result<()> {
+    if shape.len() != 2 || shape[0] != shape[1] {
+        return Err(Error::shape(
+            op,
+            format!("expected a square matrix, got shape {}", fmt_shape(shape)),
+        )
+        .with_shapes([shape]));
+    }
+    Ok(())
+}
+
+fn check_finite<T, S, D>(op: &'static str, what: &str, a: &ArrayBase<S, D>) -> Result<()>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+    D: Dimension,
+{
+    if a.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::NonFinite,
+            op,
+            format!(
+                "{what} of shape {} contains NaN or infinity",
+                fmt_shape(a.shape())
+            ),
+        )
+        .with_shapes([a.shape()]))
+    }
+}
+
+/// Checks and factors a square, finite matrix: P·A = L·U.
+fn lu<T, S>(op: &'static str, a: &ArrayBase<S, Ix2>) -> Result<PartialPivLu<T>>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    check_square(op, a.shape())?;
+    check_finite(op, "matrix", a)?;
+    Ok(a.view().into_faer().partial_piv_lu())
+}
+
+/// The sign (+1 or −1) of the row permutation of an LU factorisation.
+fn permutation_sign<T: Scalar>(lu: &PartialPivLu<T>) -> T {
+    let (fwd, _) = lu.P().arrays();
+    let mut seen = vec![false; fwd.len()];
+    let mut odd = false;
+    for start in 0..fwd.len() {
+        if seen[start] {
+            continue;
+        }
+        // A cycle of length L is L - 1 transpositions.
+        let mut len = 0usize;
+        let mut i = start;
+        while !seen[i] {
+            seen[i] = true;
+            i = fwd[i];
+            len += 1;
+        }
+        odd ^= len % 2 == 0;
+    }
+    if odd {
+        -T::one()
+    } else {
+        T::one()
+    }
+}
+
+/// The 1-norm (largest absolute column sum) of a matrix.
+fn norm1<T: Scalar>(a: faer::MatRef<'_, T>) -> T {
+    (0..a.ncols())
+        .map(|j| (0..a.nrows()).map(|i| a[(i, j)].abs()).sum::<T>())
+        .fold(
+            T::zero(),
+            |acc, s| if s > acc || s.is_nan() { s } else { acc },
+        )
+}
+
+/// Hager's (LAPACK `xLACON`-style) estimate of ‖A⁻¹‖₁ from the LU factors: a few solves with A
+/// and Aᵀ, O(n²) each. A lower bound, usually within a factor of 3 of the true norm.
+fn inv_norm1_estimate<T: Scalar>(lu: &PartialPivLu<T>) -> T {
+    let n = lu.U().nrows();
+    if n == 0 {
+        return T::zero();
+    }
+    let nt = T::cast_usize(n);
+    let abs_sum = |x: &faer::Mat<T>| (0..n).map(|i| x[(i, 0)].abs()).sum::<T>();
+    let mut x = faer::Mat::<T>::from_fn(n, 1, |_, _| T::one() / nt);
+    let mut est = T::zero();
+    let mut last_j = usize::MAX;
+    for iter in 0..5 {
+        let mut y = x.clone();
+        lu.solve_in_place(y.as_mut());
+        let e = abs_sum(&y);
+        if !e.is_finite() {
+            return e;
+        }
+        if iter > 0 && e <= est {
+            break;
+        }
+        est = e;
+        let mut z = faer::Mat::<T>::from_fn(n, 1, |i, _| {
+            if y[(i, 0)] < T::zero() {
+                -T::one()
+            } else {
+                T::one()
+            }
+        });
+        lu.solve_transpose_in_place(z.as_mut());
+        let (mut j, mut zmax) = (0, T::zero());
+        for i in 0..n {
+            if z[(i, 0)].abs() > zmax {
+                j = i;
+                zmax = z[(i, 0)].abs();
+            }
+        }
+        let ztx: T = (0..n).map(|i| z[(i, 0)] * x[(i, 0)]).sum();
+        if iter > 0 && (zmax <= ztx || j == last_j) {
+            break;
+        }
+        last_j = j;
+        x = faer::Mat::<T>::zeros(n, 1);
+        x[(j, 0)] = T::one();
+    }
+    // Higham's extra test vector, which catches matrices that fool the iteration above.
+    let mut alt = faer::Mat::<T>::from_fn(n, 1, |i, _| {
+        let v = T::one() + T::cast_usize(i) / T::cast_usize(n.max(2) - 1);
+        if i % 2 == 0 {
+            v
+        } else {
+            -v
+        }
+    });
+    lu.solve_in_place(alt.as_mut());
+    let alt_est = T::cast_f64(2.0) * abs_sum(&alt) / (T::cast_f64(3.0) * nt);
+    if alt_est > est || alt_est.is_nan() {
+        alt_est
+    } else {
+        est
+    }
+}
+
+/// The error for a matrix that is singular (an exactly zero pivot) or singular to working
+/// precision (`rcond < eps`).
+fn singular_error<T: Scalar>(op: &'static str, shape: &[usize], rcond: T) -> Error {
+    let msg = if rcond == T::zero() || rcond.is_nan() {
+        format!("matrix of shape {} is singular", fmt_shape(shape))
+    } else {
+        format!(
+            "matrix of shape {} is singular to working precision (reciprocal condition number {:.3e} < eps {:.3e} of {})",
+            fmt_shape(shape),
+            rcond.as_f64(),
+            T::epsilon().as_f64(),
+            T::DTYPE
+        )
+    };
+    Error::new(ErrorKind::Singular, op, msg).with_shapes([shape])
+}
+
+/// Whether an LU pivot is exactly zero (the factorisation of a singular matrix).
+fn has_zero_pivot<T: Scalar>(lu: &PartialPivLu<T>) -> bool {
+    let u = lu.U();
+    (0..u.nrows()).any(|i| u[(i, i)] == T::zero())
+}
+
+/// The reciprocal condition number 1 / (‖A‖₁ ‖A⁻¹‖₁), 0 for an exactly zero pivot.
+fn rcond<T: Scalar>(a_norm: T, inv_norm: T, lu: &PartialPivLu<T>) -> T {
+    if has_zero_pivot(lu) || !inv_norm.is_finite() || a_norm == T::zero() {
+        return T::zero();
+    }
+    T::one() / (a_norm * inv_norm)
+}
+
+/// The inverse of a square matrix, `np.linalg.inv`.
+///
+/// LU with partial pivoting (faer). Errors:
+/// - [`ErrorKind::Shape`]: not square;
+/// - [`ErrorKind::NonFinite`]: NaN or infinity in `a` (NumPy would return NaNs);
+/// - [`ErrorKind::Singular`]: `a` is singular or **singular to working precision**: its
+///   reciprocal condition number in the 1-norm, 1 / (‖A‖₁ ‖A⁻¹‖₁), is below the dtype's machine
+///   epsilon (2.2e-16 for f64, 1.2e-7 for f32). That is the rule of LAPACK's `xGESVX` and the
+///   threshold of SciPy's ill-conditioning warning; NumPy only raises for an exactly zero pivot
+///   and otherwise returns an inverse with no correct digits. Scale is irrelevant (`1e-300 · I`
+///   is fine), but a badly *row/column-scaled* matrix can be rejected: equilibrate it first.
+///
+/// A 0 × 0 matrix has a 0 × 0 inverse.
+///
+/// ```
+/// use mlinalg::matrix::{allclose, inv};
+/// use mlinalg::ErrorKind;
+/// use ndarray::array;
+/// let a = array![[4.0, 7.0], [2.0, 6.0]];
+/// let ai = inv(&a)?;
+/// assert!(allclose(&ai, &array![[0.6, -0.7], [-0.2, 0.4]], 1e-12, 1e-15)?);
+/// let err = inv(&array![[1.0, 2.0], [2.0, 4.0]]).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Singular);
+/// assert_eq!(err.to_string(), "inv: matrix of shape (2, 2) is singular");
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn inv<T, S>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    const OP: &str = "inv";
+    let lu = lu(OP, a)?;
+    let n = a.nrows();
+    if has_zero_pivot(&lu) {
+        return Err(singular_error(OP, a.shape(), T::zero()));
+    }
+    let ai = lu.inverse();
+    // The exact 1-norm condition number: ‖A⁻¹‖₁ is at hand.
+    let rc = rcond(norm1(a.view().into_faer()), norm1(ai.as_ref()), &lu);
+    if n > 0 && (rc.is_nan() || rc < T::epsilon()) {
+        return Err(singular_error(OP, a.shape(), rc));
+    }
+    Ok(to_ndarray(ai.as_ref()))
+}
+
+/// Copies a faer matrix into a standard-layout ndarray.
+fn to_ndarray<T: Scalar>(m: faer::MatRef<'_, T>) -> Array2<T> {
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
+/// Solves `a x = b` for `x`, `np.linalg.solve`: `b` is a vector (n,) or a matrix (n, k) of
+/// right-hand sides, and `x` has the shape of `b`.
+///
+/// LU with partial pivoting (faer). Errors as [`inv`]: [`ErrorKind::Shape`] (non-square `a`,
+/// `b` not 1-D/2-D or of the wrong length), [`ErrorKind::NonFinite`] (NaN or infinity in `a` or
+/// `b`), [`ErrorKind::Singular`] (an exactly zero pivot, or an *estimated* reciprocal condition
+/// number below eps: Hager's 1-norm estimator, a few extra O(n²) solves, as LAPACK's `xGECON`).
+///
+/// Accuracy: the residual ‖a x − b‖ is of order eps · ‖a‖ · ‖x‖ (backward stable); the error in
+/// `x` itself grows with the condition number, about cond(a) · eps.
+///
+/// ```
+/// use mlinalg::matrix::solve;
+/// use ndarray::array;
+/// let a = array![[3.0_f64, 1.0], [1.0, 2.0]];
+/// let x = solve(&a, &array![9.0, 8.0])?;
+/// assert!((x[0] - 2.0).abs() < 1e-12 && (x[1] - 3.0).abs() < 1e-12);
+/// // Several right-hand sides at once: the columns of b.
+/// let xs = solve(&a, &array![[9.0, 1.0], [8.0, 2.0]])?;
+/// assert_eq!(xs.shape(), &[2, 2]);
+/// assert!(solve(&a, &array![1.0, 2.0, 3.0]).is_err());
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn solve<T, S1, S2, D>(a: &ArrayBase<S1, Ix2>, b: &ArrayBase<S2, D>) -> Result<Array<T, D>>
+where
+    T: Scalar,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D: Dimension,
+{
+    const OP: &str = "solve";
+    check_square(OP, a.shape())?;
+    let n = a.nrows();
+    let rhs = match b.ndim() {
+        1 | 2 if b.shape()[0] == n => b.shape().get(1).copied().unwrap_or(1),
+        1 | 2 => {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "matrix of shape {} and right-hand side of shape {} do not match: {} != {}",
+                    fmt_shape(a.shape()),
+                    fmt_shape(b.shape()),
+                    n,
+                    b.shape()[0]
+                ),
+            )
+            .with_shapes([a.shape(), b.shape()]))
+        }
+        _ => {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "right-hand side must be a vector (n,) or a matrix (n, k), got shape {}",
+                    fmt_shape(b.shape())
+                ),
+            )
+            .with_shapes([a.shape(), b.shape()]))
+        }
+    };
+    check_finite(OP, "right-hand side", b)?;
+    let lu = lu(OP, a)?;
+    if n > 0 {
+        let rc = rcond(norm1(a.view().into_faer()), inv_norm1_estimate(&lu), &lu);
+        if rc.is_nan() || rc < T::epsilon() {
+            return Err(singular_error(OP, a.shape(), rc));
+        }
+    }
+    // b as an (n, rhs) column-major faer matrix, solved in place.
+    let b2 = match b.view().into_dimensionality::<Ix2>() {
+        Ok(v) => v,
+        Err(_) => b
+            .view()
+            .into_dimensionality::<Ix1>()
+            .map_err(|e| internal(OP, e))?
+            .insert_axis(Axis(1)),
+    };
+    let mut x = faer::Mat::<T>::from_fn(n, rhs, |i, j| b2[[i, j]]);
+    lu.solve_in_place(x.as_mut());
+    let out = to_ndarray(x.as_ref());
+    out.into_shape_with_order(b.raw_dim())
+        .map_err(|e| internal(OP, e))
+}
+
+/// The determinant of a square matrix, `np.linalg.det`: the product of the LU pivots times the
+/// sign of the row permutation.
+///
+/// A singular matrix is not an error: its determinant is 0 (or, in floating point, a tiny
+/// number, as NumPy gives). The product can overflow to ±inf or underflow to 0 for large
+/// matrices; use [`slogdet`] there. NaN or infinity in `a` is an [`ErrorKind::NonFinite`] error
+/// (NumPy returns NaN). The determinant of a 0 × 0 matrix is 1.
+///
+/// ```
+/// use mlinalg::matrix::det;
+/// use ndarray::array;
+/// assert!((det(&array![[1.0_f64, 2.0], [3.0, 4.0]])? + 2.0).abs() < 1e-12);
+/// assert_eq!(det(&array![[1.0, 2.0], [2.0, 4.0]])?, 0.0);
+/// assert_eq!(det(&array![[0.0, 1.0], [1.0, 0.0]])?, -1.0);
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn det<T, S>(a: &ArrayBase<S, Ix2>) -> Result<T>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let lu = lu("det", a)?;
+    let u = lu.U();
+    let mut prod = permutation_sign(&lu);
+    for i in 0..u.nrows() {
+        let p = u[(i, i)];
+        if p == T::zero() {
+            // The pivots after an exactly zero one are 0/0 garbage: the determinant is 0.
+            return Ok(T::zero());
+        }
+        prod *= p;
+    }
+    Ok(prod)
+}
+
+/// The sign and the natural logarithm of the absolute value of the determinant,
+/// `np.linalg.slogdet`: `det = sign · exp(logabsdet)`, without the overflow of [`det`].
+///
+/// A singular matrix (a zero pivot) gives `(0, -inf)` as in NumPy; NaN or infinity in `a` is an
+/// [`ErrorKind::NonFinite`] error. A 0 × 0 matrix gives `(1, 0)`.
+///
+/// ```
+/// use mlinalg::matrix::{eye, slogdet};
+/// use ndarray::array;
+/// let (sign, logdet) = slogdet(&(eye::<f64>(200) * 10.0))?; // det = 1e200
+/// assert_eq!(sign, 1.0);
+/// assert!((logdet - 200.0 * 10f64.ln()).abs() < 1e-9);
+/// assert_eq!(slogdet(&array![[1.0, 2.0], [2.0, 4.0]])?, (0.0, f64::NEG_INFINITY));
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn slogdet<T, S>(a: &ArrayBase<S, Ix2>) -> Result<(T, T)>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let lu = lu("slogdet", a)?;
+    let u = lu.U();
+    let mut sign = permutation_sign(&lu);
+    let mut logdet = T::zero();
+    for i in 0..u.nrows() {
+        let p = u[(i, i)];
+        if p == T::zero() {
+            return Ok((T::zero(), T::neg_infinity()));
+        }
+        if p < T::zero() {
+            sign = -sign;
+        }
+        logdet += p.abs().ln();
+    }
+    Ok((sign, logdet))
+}
+
+/// The rank of a matrix: the number of singular values above `tol`, `np.linalg.matrix_rank`.
+///
+/// With `tol = None`, NumPy's default: `S.max() · max(m, n) · eps` (eps of the dtype), so a
+/// matrix that is rank-deficient up to rounding counts as such. Singular values from faer's SVD.
+/// Errors: NaN or infinity ([`ErrorKind::NonFinite`]), a negative or NaN `tol`
+/// ([`ErrorKind::InvalidArgument`]). An empty matrix has rank 0.
+///
+/// ```
+/// use mlinalg::matrix::matrix_rank;
+/// use ndarray::array;
+/// assert_eq!(matrix_rank(&array![[1.0, 0.0], [0.0, 1.0]], None)?, 2);
+/// assert_eq!(matrix_rank(&array![[1.0, 2.0], [2.0, 4.0]], None)?, 1); // row 2 = 2 × row 1
+/// assert_eq!(matrix_rank(&array![[1.0, 0.0], [0.0, 1e-3]], Some(1e-2))?, 1);
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn matrix_rank<T, S>(a: &ArrayBase<S, Ix2>, tol: Option<T>) -> Result<usize>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    const OP: &str = "matrix_rank";
+    if let Some(t) = tol {
+        if t.is_nan() || t < T::zero() {
+            return Err(Error::invalid(
+                OP,
+                format!("tolerance must be non-negative, got {t}"),
+            ));
+        }
+    }
+    check_finite(OP, "matrix", a)?;
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return Ok(0);
+    }
+    let s = a.view().into_faer().singular_values().map_err(|e| {
+        Error::new(
+            ErrorKind::NoConvergence,
+            OP,
+            format!("SVD did not converge ({e:?})"),
+        )
+        .with_shapes([a.shape()])
+    })?;
+    let smax = s.iter().copied().fold(T::zero(), T::max);
+    let tol = tol.unwrap_or_else(|| smax * T::cast_usize(m.max(n)) * T::epsilon());
+    Ok(s.iter().filter(|&&x| x > tol).count())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Approximate equality
+// ---------------------------------------------------------------------------------------------
+
+fn check_tolerances<T: Scalar>(op: &'static str, rtol: T, atol: T) -> Result<()> {
+    if rtol.is_nan() || atol.is_nan() || rtol < T::zero() || atol < T::zero() {
+        return Err(Error::invalid(
+            op,
+            format!("tolerances must be non-negative, got rtol={rtol}, atol={atol}"),
+        ));
+    }
+    Ok(())
+}
+
+/// NumPy's `isclose` test for one pair (`equal_nan=False`).
+#[inline]
+fn close<T: Scalar>(x: T, y: T, rtol: T, atol: T) -> bool {
+    x == y || (y.is_finite() && (x - y).abs() <= atol + rtol * y.abs())
+}
+
+/// Elementwise `|a − b| <= atol + rtol·|b|`, `np.isclose(a, b, rtol, atol)`, with both operands
+/// broadcast.
+///
+/// As NumPy: the test is not symmetric (`b` is the reference), NaN is never close (not even to
+/// NaN), equal infinities are close, an infinity is close to nothing else. NumPy's defaults are
+/// `rtol = 1e-5`, `atol = 1e-8`. Negative or NaN tolerances are an
+/// [`ErrorKind::InvalidArgument`] error, shapes that do not broadcast an [`ErrorKind::Broadcast`]
+/// one.
+///
+/// ```
+/// use mlinalg::matrix::isclose;
+/// use ndarray::array;
+/// let a = array![1.0, 1.0001, f64::NAN, f64::INFINITY];
+/// let b = array![1.0, 1.0, f64::NAN, f64::INFINITY];
+/// assert_eq!(isclose(&a, &b, 1e-5, 1e-8)?, array![true, false, false, true].into_dyn());
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn isclose<T, S1, S2, D1, D2>(
+    a: &ArrayBase<S1, D1>,
+    b: &ArrayBase<S2, D2>,
+    rtol: T,
+    atol: T,
+) -> Result<ArrayD<bool>>
+where
+    T: Scalar,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D1: Dimension,
+    D2: Dimension,
+{
+    check_tolerances("isclose", rtol, atol)?;
+    zip_with("isclose", a, b, move |x, y| close(x, y, rtol, atol))
+}
+
+/// Whether every pair is close under [`isclose`]'s rule, `np.allclose(a, b, rtol, atol)`; both
+/// operands broadcast. Empty operands are all-close.
+///
+/// ```
+/// use mlinalg::matrix::{allclose, matmul};
+/// use ndarray::array;
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let b = array![[0.5, 0.0], [1.0, 2.0]];
+/// let x = array![0.3, -0.7];
+/// // (A B) x = A (B x)
+/// let two_step = matmul(&a, &matmul(&b, &x)?)?;
+/// let one_step = matmul(&matmul(&a, &b)?, &x)?;
+/// assert!(allclose(&two_step, &one_step, 1e-5, 1e-8)?);
+/// assert!(!allclose(&a, &b, 1e-5, 1e-8)?);
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn allclose<T, S1, S2, D1, D2>(
+    a: &ArrayBase<S1, D1>,
+    b: &ArrayBase<S2, D2>,
+    rtol: T,
+    atol: T,
+) -> Result<bool>
+where
+    T: Scalar,
+    S1: Data<Elem = T>,
+    S2: Data<Elem = T>,
+    D1: Dimension,
+    D2: Dimension,
+{
+    check_tolerances("allclose", rtol, atol)?;
+    let (va, vb) = broadcast_pair("allclose", a, b)?;
+    Ok(Zip::from(&va)
+        .and(&vb)
+        .all(|&x, &y| close(x, y, rtol, atol)))
 }
