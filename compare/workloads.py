@@ -1,0 +1,64 @@
+"""The workloads of shared/bench/WORKLOADS.md that compare/ measures, and how each figure is computed.
+
+Shared by run.py (which computes every figure from median seconds, so both sides are scored by one
+formula) and peers.py. Adding a workload (W3..W12): add a row here, a function in peers.py's
+NUMPY/TORCH tables (and any new peer), and a row in compare/src/main.rs's WORKLOADS.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Workload:
+    id: str
+    what: str
+    unit: str  # "GFLOP/s", "GB/s" (work / seconds / 1e9, higher is better) or "ms" (lower is better)
+    work: float  # FLOPs or bytes for throughput units; unused for "ms"
+    min_runs: int = 0  # short workloads take at least this many timed runs
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.unit != "ms"
+
+    def figure(self, seconds: float) -> float:
+        if self.higher_is_better:
+            return self.work / seconds / 1e9
+        return seconds * 1e3
+
+    def speed_ratio(self, mlinalg_figure: float, peer_figure: float) -> float:
+        """mlinalg's speed over the peer's: > 1 means mlinalg is faster, whatever the unit."""
+        if self.higher_is_better:
+            return mlinalg_figure / peer_figure
+        return peer_figure / mlinalg_figure
+
+
+WORKLOADS = [
+    Workload("W1a", "GEMM f32 1024x1024 @ 1024x1024", "GFLOP/s", 2 * 1024**3),
+    Workload("W1b", "GEMM f32 2048x2048 @ 2048x2048", "GFLOP/s", 2 * 2048**3),
+    Workload("W1c", "GEMM f64 2048x2048 @ 2048x2048", "GFLOP/s", 2 * 2048**3),
+    Workload("W1d", "GEMV f32 4096x4096 @ 4096", "GB/s", 4096 * 4096 * 4, min_runs=20),
+    Workload("W2", "batched matmul f32 (32,128,512) @ (512,2048)", "GFLOP/s", 2 * 32 * 128 * 512 * 2048),
+]
+
+def median(xs: list[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    if n == 0:
+        return float("nan")
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+BY_ID = {w.id.lower(): w for w in WORKLOADS}
+
+
+def select(ids: str | None) -> list[Workload]:
+    """Workloads named in a comma-separated list (case-insensitive), all when `ids` is empty."""
+    if not ids:
+        return list(WORKLOADS)
+    out = []
+    for raw in ids.split(","):
+        key = raw.strip().lower()
+        if key not in BY_ID:
+            known = ", ".join(w.id for w in WORKLOADS)
+            raise SystemExit(f"unknown workload {raw.strip()!r}; known: {known}")
+        out.append(BY_ID[key])
+    return out
