@@ -1,4 +1,36 @@
 //! Matrices: products (on faer's GEMM), inverse, solve, determinant, rank, comparisons.
+//!
+//! | function | NumPy | notes |
+//! |---|---|---|
+//! | [`matmul`] | `a @ b`, `np.matmul` | any rank: 1-D promotion, broadcast batch axes, any strides |
+//! | [`mm`], [`matmul_into`] | `a @ b` (2-D) | allocation-free form for hot loops |
+//! | [`matvec`] | `A @ x` | memory-bandwidth bound for large `A` |
+//! | [`transpose`], [`eye`], [`trace`] | `A.T.copy()`, `np.eye`, `np.trace` | `trace` needs a square matrix |
+//! | [`gram`] | `A.T @ A` | the columns' inner products, exactly symmetric |
+//! | [`is_symmetric`] | `np.allclose(A, A.T, atol=tol, rtol=0)` | absolute tolerance |
+//! | [`inv`], [`solve`] | `np.linalg.inv`, `np.linalg.solve` | singular *to working precision* is an error too |
+//! | [`det`], [`slogdet`] | `np.linalg.det`, `np.linalg.slogdet` | singular gives 0 / (0, -inf) |
+//! | [`matrix_rank`] | `np.linalg.matrix_rank` | NumPy's default tolerance |
+//! | [`isclose`], [`allclose`] | `np.isclose`, `np.allclose` | `equal_nan=False` |
+//!
+//! Rules shared by the factorisation-based functions ([`inv`], [`solve`], [`det`], [`slogdet`],
+//! [`matrix_rank`]): NaN or infinity in the input is an [`ErrorKind::NonFinite`] error (NumPy
+//! returns NaNs or fails to converge); non-square input (where a square one is needed) is an
+//! [`ErrorKind::Shape`] error. `inv` and `solve` return [`ErrorKind::Singular`] when an LU pivot
+//! is exactly zero (NumPy's `LinAlgError`) **or** when the reciprocal condition number in the
+//! 1-norm is below the dtype's eps (LAPACK's "singular to working precision"), where NumPy would
+//! return a result with no correct digits.
+//!
+//! ```
+//! use mlinalg::matrix::{allclose, inv, matmul, solve};
+//! use ndarray::array;
+//! let a = array![[2.0, 1.0], [1.0, 3.0]];
+//! let b = array![1.0, 2.0];
+//! let x = solve(&a, &b)?;
+//! assert!(allclose(&matmul(&a, &x)?, &b, 1e-12, 1e-12)?);
+//! assert!(allclose(&matmul(&inv(&a)?, &b)?, &x, 1e-12, 1e-12)?);
+//! # Ok::<(), mlinalg::Error>(())
+//! ```
 
 use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
