@@ -5,6 +5,7 @@ mod common;
 use mlinalg::broadcast::{self, broadcast_shapes};
 use mlinalg::ErrorKind;
 use ndarray::{Array1, Array2, ArrayD, Dimension, IxDyn, ShapeBuilder};
+use ndarray_npy::ReadableElement;
 use proptest::prelude::*;
 
 type BinOp<T> = fn(&ArrayD<T>, &ArrayD<T>) -> mlinalg::Result<ArrayD<T>>;
@@ -41,31 +42,26 @@ fn numpy_fixtures() {
             assert_eq!(err.message().replace(", ", ","), numpy, "{}", case.name);
             continue;
         }
-        // Elementwise IEEE ops are exact: the only tolerance is none.
         if case.params["dtype"] == "float64" {
-            let a = common::load::<f64>("broadcast", &case.inputs[0]);
-            let b = common::load::<f64>("broadcast", &case.inputs[1]);
-            let got = op_of::<f64>(&case.op)(&a, &b).unwrap();
-            common::assert_close(
-                &got,
-                &common::load::<f64>("broadcast", &case.expected[0]),
-                0.0,
-                0.0,
-                &case.name,
-            );
+            check_exact::<f64>(case);
         } else {
-            let a = common::load::<f32>("broadcast", &case.inputs[0]);
-            let b = common::load::<f32>("broadcast", &case.inputs[1]);
-            let got = op_of::<f32>(&case.op)(&a, &b).unwrap();
-            common::assert_close(
-                &got,
-                &common::load::<f32>("broadcast", &case.expected[0]),
-                0.0,
-                0.0,
-                &case.name,
-            );
+            check_exact::<f32>(case);
         }
     }
+}
+
+/// Runs a case's op on its two inputs: elementwise IEEE ops are exact, the only tolerance is none.
+fn check_exact<T: mlinalg::Scalar + ReadableElement + Into<f64>>(case: &common::Case) {
+    let a = common::load::<T>("broadcast", &case.inputs[0]);
+    let b = common::load::<T>("broadcast", &case.inputs[1]);
+    let got = op_of::<T>(&case.op)(&a, &b).unwrap();
+    common::assert_close(
+        &got,
+        &common::load::<T>("broadcast", &case.expected[0]),
+        0.0,
+        0.0,
+        &case.name,
+    );
 }
 
 /// The seeds' example: dividing (32, 768) activations by (32,) fails, by (32, 1) works.

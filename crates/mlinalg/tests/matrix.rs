@@ -8,8 +8,9 @@
 //! Tolerances are derived from the dtype's eps, the inner dimension and the condition number;
 //! each check says which.
 
-use std::path::PathBuf;
+mod common;
 
+use common::Case;
 use mlinalg::matrix::{
     allclose, det, eye, gram, inv, is_symmetric, isclose, matmul, matrix_rank, matvec, mm, slogdet,
     solve, trace, transpose,
@@ -19,7 +20,7 @@ use ndarray::{
     array, s, Array, Array1, Array2, ArrayD, ArrayViewD, Axis, Dimension, IxDyn, ShapeBuilder,
     Slice,
 };
-use ndarray_npy::{read_npy, ReadableElement};
+use ndarray_npy::ReadableElement;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -1168,53 +1169,9 @@ fn w2_like_batched_equals_per_matrix() -> Result<()> {
 // NumPy fixtures (tests/fixtures/matrix)
 // ---------------------------------------------------------------------------------------------
 
-fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/matrix")
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("a list")
-        .iter()
-        .map(|x| x.as_u64().expect("an integer") as usize)
-        .collect()
-}
-
-fn isizes(v: &Value) -> Vec<isize> {
-    v.as_array()
-        .expect("a list")
-        .iter()
-        .map(|x| x.as_i64().expect("an integer") as isize)
-        .collect()
-}
-
-/// Applies a case's view steps (see fixtures/README.md) to a loaded array.
-fn apply_view<'a, T>(base: &'a ArrayD<T>, steps: Option<&Value>) -> ArrayViewD<'a, T> {
-    let steps = steps
-        .and_then(|s| s.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let mut view = base.view();
-    for step in &steps {
-        let (kind, arg) = step
-            .as_object()
-            .and_then(|o| o.iter().next())
-            .expect("a view step");
-        match kind.as_str() {
-            "broadcast" => view = base.broadcast(IxDyn(&usizes(arg))).expect("broadcastable"),
-            "permute" => view = view.permuted_axes(IxDyn(&usizes(arg))),
-            "step" => {
-                let s = isizes(arg);
-                view.slice_each_axis_inplace(|ax| Slice::new(0, None, s[ax.axis.index()]));
-            }
-            other => panic!("unknown view step {other}"),
-        }
-    }
-    view
-}
-
-/// Relative + absolute comparison with a tolerance chosen per op and dtype.
-fn assert_close<T: Scalar>(name: &str, got: &ArrayD<T>, want: &ArrayD<T>, tol: f64) {
+/// Comparison relative to the largest expected entry (at least 1), with a tolerance chosen per
+/// op and dtype.
+fn assert_close_to_scale<T: Scalar>(name: &str, got: &ArrayD<T>, want: &ArrayD<T>, tol: f64) {
     assert_eq!(got.shape(), want.shape(), "{name}: shape");
     let scale = want.iter().fold(1.0f64, |m, x| m.max(x.as_f64().abs()));
     for (g, w) in got.iter().zip(want) {
@@ -1224,28 +1181,12 @@ fn assert_close<T: Scalar>(name: &str, got: &ArrayD<T>, want: &ArrayD<T>, tol: f
     }
 }
 
-fn run_case<T: Scalar + ReadableElement>(case: &Value) {
-    let dir = fixture_dir();
-    let name = case["name"].as_str().expect("name");
-    let op = case["op"].as_str().expect("op");
-    let params = &case["params"];
-    let files = |key: &str| -> Vec<String> {
-        case[key]
-            .as_array()
-            .expect("list")
-            .iter()
-            .map(|f| f.as_str().expect("file").to_string())
-            .collect()
-    };
-    let inputs: Vec<ArrayD<T>> = files("inputs")
-        .iter()
-        .map(|f| read_npy(dir.join(f)).expect("readable .npy"))
-        .collect();
-    let views: Vec<ArrayViewD<'_, T>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, a)| apply_view(a, params.get("views").map(|v| &v[i])))
-        .collect();
+fn run_case<T: Scalar + ReadableElement>(case: &Case) {
+    let name = case.name.as_str();
+    let op = case.op.as_str();
+    let params = &case.params;
+    let inputs: Vec<ArrayD<T>> = common::load_inputs("matrix", case);
+    let views = common::case_views(case, &inputs);
     let m2 = |i: usize| {
         views[i]
             .clone()
@@ -1257,7 +1198,7 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) {
     // results scale with the condition number (stored in params for those inputs).
     let cond = params.get("cond").and_then(Value::as_f64).unwrap_or(10.0);
     let lu_tol = 50.0 * eps * cond.max(10.0) * 16.0;
-    if let Some(err) = case.get("error") {
+    if let Some(err) = &case.error {
         let kind = match op {
             "matmul" => matmul(&views[0], &views[1]).map(|_| ()),
             "inv" => inv(&m2(0)).map(|_| ()),
@@ -1271,25 +1212,26 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) {
         .expect_err(&format!("{name}: expected {err}"))
         .kind();
         let allowed: &[ErrorKind] = match err.as_str() {
-            Some("LinAlgError") if matches!(op, "inv" | "solve") => {
+            "LinAlgError" if matches!(op, "inv" | "solve") => {
                 &[ErrorKind::Singular, ErrorKind::Shape]
             }
-            Some("LinAlgError") => &[ErrorKind::Shape],
+            "LinAlgError" => &[ErrorKind::Shape],
             _ => &[ErrorKind::Shape, ErrorKind::Broadcast],
         };
         assert!(allowed.contains(&kind), "{name}: error kind {kind:?}");
         return;
     }
-    let expected: Vec<ArrayD<f64>> = files("expected")
+    let expected: Vec<ArrayD<f64>> = case
+        .expected
         .iter()
         .map(|f| {
-            let p = dir.join(f);
-            read_npy::<_, ArrayD<T>>(&p)
+            common::try_load::<T>("matrix", f)
                 .map(|a| a.mapv(|v| v.as_f64()))
-                .or_else(|_| read_npy::<_, ArrayD<f64>>(&p))
-                .or_else(|_| read_npy::<_, ArrayD<i64>>(&p).map(|a| a.mapv(|v| v as f64)))
+                .or_else(|_| common::try_load::<f64>("matrix", f))
+                .or_else(|_| common::try_load::<i64>("matrix", f).map(|a| a.mapv(|v| v as f64)))
                 .or_else(|_| {
-                    read_npy::<_, ArrayD<bool>>(&p).map(|a| a.mapv(|v| f64::from(u8::from(v))))
+                    common::try_load::<bool>("matrix", f)
+                        .map(|a| a.mapv(|v| f64::from(u8::from(v))))
                 })
                 .expect("readable expected .npy")
         })
@@ -1298,7 +1240,7 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) {
     match op {
         "matmul" => {
             let got = matmul(&views[0], &views[1]).expect(name);
-            assert_close(name, &to64(got), &expected[0], 20.0 * 17.0 * eps);
+            assert_close_to_scale(name, &to64(got), &expected[0], 20.0 * 17.0 * eps);
         }
         "matvec" => {
             let x = views[1]
@@ -1306,15 +1248,15 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) {
                 .into_dimensionality::<ndarray::Ix1>()
                 .expect("1-D");
             let got = matvec(&m2(0), &x).expect(name).into_dyn();
-            assert_close(name, &to64(got), &expected[0], 20.0 * 17.0 * eps);
+            assert_close_to_scale(name, &to64(got), &expected[0], 20.0 * 17.0 * eps);
         }
-        "inv" => assert_close(
+        "inv" => assert_close_to_scale(
             name,
             &to64(inv(&m2(0)).expect(name).into_dyn()),
             &expected[0],
             lu_tol,
         ),
-        "solve" => assert_close(
+        "solve" => assert_close_to_scale(
             name,
             &to64(solve(&m2(0), &views[1]).expect(name)),
             &expected[0],
@@ -1401,9 +1343,7 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) {
 
 #[test]
 fn numpy_fixtures() {
-    let text = std::fs::read_to_string(fixture_dir().join("cases.json"))
-        .expect("cases.json (run gen_matrix.py)");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("valid JSON");
+    let cases = common::cases("matrix");
     assert!(
         cases.len() > 200,
         "expected the full fixture set, found {}",
@@ -1411,13 +1351,11 @@ fn numpy_fixtures() {
     );
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for case in &cases {
-        match case["params"]["dtype"].as_str() {
+        match case.params["dtype"].as_str() {
             Some("float32") => run_case::<f32>(case),
             _ => run_case::<f64>(case),
         }
-        *counts
-            .entry(case["op"].as_str().unwrap_or("?").to_string())
-            .or_default() += 1;
+        *counts.entry(case.op.clone()).or_default() += 1;
     }
     for op in [
         "matmul",

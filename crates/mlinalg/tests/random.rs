@@ -3,14 +3,12 @@
 //! must not change between platforms or releases), argument validation, and statistics of
 //! large samples.
 
-use std::path::Path;
+mod common;
 
 use mlinalg::random::Rng;
 use mlinalg::{ErrorKind, Result};
 use ndarray::ArrayD;
-use ndarray_npy::read_npy;
 use rand::{Rng as _, RngCore};
-use serde_json::Value;
 
 /// The raw 64-bit stream and `uniform` equal those of an independent Python implementation of
 /// the ChaCha8 block function with rand_core's `seed_from_u64` (tests/fixtures/gen_random.py).
@@ -18,35 +16,33 @@ use serde_json::Value;
 /// in both languages, so the comparison is exact.
 #[test]
 fn stream_matches_independent_chacha8() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/random");
-    let text = std::fs::read_to_string(dir.join("cases.json")).expect("cases.json");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("valid JSON");
+    let cases = common::cases("random");
     assert!(cases.len() >= 4);
     for case in &cases {
-        let p = &case["params"];
+        let p = &case.params;
         let seed = p["seed"].as_u64().expect("seed");
         let n = p["n"].as_u64().expect("n") as usize;
-        let expected_file = dir.join(case["expected"][0].as_str().expect("file"));
+        let expected_file = &case.expected[0];
         let mut rng = Rng::seed(seed);
-        match case["op"].as_str() {
-            Some("next_u64") => {
-                let want: ArrayD<u64> = read_npy(expected_file).expect("readable .npy");
+        match case.op.as_str() {
+            "next_u64" => {
+                let want: ArrayD<u64> = common::load("random", expected_file);
                 let got: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
                 assert_eq!(
                     got,
                     want.iter().copied().collect::<Vec<_>>(),
                     "{}",
-                    case["name"]
+                    case.name
                 );
             }
-            Some("uniform") => {
-                let want: ArrayD<f64> = read_npy(expected_file).expect("readable .npy");
+            "uniform" => {
+                let want: ArrayD<f64> = common::load("random", expected_file);
                 let (low, high) = (
                     p["low"].as_f64().expect("low"),
                     p["high"].as_f64().expect("high"),
                 );
                 let got = rng.uniform::<f64>(&[n], low, high).expect("valid range");
-                assert_eq!(got, want, "{}", case["name"]);
+                assert_eq!(got, want, "{}", case.name);
             }
             other => panic!("unknown op {other:?}"),
         }

@@ -2,12 +2,15 @@
 //! by gen_reduce.py) and property tests against slow, obviously correct loops in f64 over random
 //! shapes and layouts (transposed, stepped, reversed, broadcast).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::reference::lanes as lanes_ref;
+use common::strided::{Strided, LAYOUTS};
+use common::Case;
 use mlinalg::reduce::{argmax, argmin, max, mean, min, std, sum, var};
 use mlinalg::{ErrorKind, Result, Scalar};
-use ndarray::{array, Array1, ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Slice};
-use ndarray_npy::{read_npy, ReadableElement};
+use ndarray::{array, Array1, ArrayD, ArrayViewD, Axis};
+use ndarray_npy::ReadableElement;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -131,83 +134,6 @@ fn pairwise_summation_is_accurate() -> Result<()> {
 // NumPy fixtures
 // ---------------------------------------------------------------------------------------------
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reduce")
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("usize") as usize)
-        .collect()
-}
-
-/// Applies the view steps of a case (tests/fixtures/README.md). `broadcast` must be first.
-fn apply_view<'a, T>(base: &'a ArrayD<T>, steps: &Value) -> ArrayViewD<'a, T> {
-    let mut view = base.view();
-    for (k, step) in steps
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let (kind, arg) = step
-            .as_object()
-            .and_then(|o| o.iter().next())
-            .expect("a view step");
-        match kind.as_str() {
-            "broadcast" => {
-                assert_eq!(k, 0, "broadcast must be the first view step");
-                view = base.broadcast(IxDyn(&usizes(arg))).expect("broadcastable");
-            }
-            "permute" => view = view.permuted_axes(IxDyn(&usizes(arg))),
-            "step" => {
-                for (ax, s) in arg.as_array().expect("steps").iter().enumerate() {
-                    let s = s.as_i64().expect("step") as isize;
-                    view.slice_axis_inplace(Axis(ax), Slice::new(0, None, s));
-                }
-            }
-            other => panic!("unknown view step {other}"),
-        }
-    }
-    view
-}
-
-/// `|got - want| <= atol + rtol |want|` elementwise, NaN matching NaN, infinities exact.
-fn check_close<T: Scalar>(
-    name: &str,
-    got: &ArrayD<T>,
-    want: ArrayViewD<'_, T>,
-    rtol: f64,
-    atol: f64,
-) -> std::result::Result<(), String> {
-    if got.shape() != want.shape() {
-        return Err(format!(
-            "{name}: shape {:?} != expected {:?}",
-            got.shape(),
-            want.shape()
-        ));
-    }
-    for (g, w) in got.iter().zip(want.iter()) {
-        let (g, w) = (g.as_f64(), w.as_f64());
-        let ok = if w.is_nan() {
-            g.is_nan()
-        } else if w.is_infinite() {
-            g == w
-        } else {
-            (g - w).abs() <= atol + rtol * w.abs()
-        };
-        if !ok {
-            return Err(format!(
-                "{name}: got {g:e}, expected {w:e} (rtol {rtol:e}, atol {atol:e})"
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn axis_param(p: &Value) -> Option<isize> {
     p["axis"].as_i64().map(|a| a as isize)
 }
@@ -237,31 +163,12 @@ fn call_arg<T: Scalar>(op: &str, x: &ArrayViewD<'_, T>, p: &Value) -> Result<Arr
     }
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| s.as_str().expect("string").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<(), String> {
-    let dir = fixture_dir();
-    let name = case["name"].as_str().expect("name");
-    let op = case["op"].as_str().expect("op");
-    let p = &case["params"];
-    let files = strings(&case["inputs"]);
-    let inputs: Vec<ArrayD<T>> = files
-        .iter()
-        .map(|f| read_npy(dir.join(f)).expect("readable .npy"))
-        .collect();
-    let views: Vec<ArrayViewD<'_, T>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, a)| apply_view(a, &p["views"][i]))
-        .collect();
+fn run_case<T: Scalar + ReadableElement>(case: &Case) -> std::result::Result<(), String> {
+    let name = case.name.as_str();
+    let op = case.op.as_str();
+    let p = &case.params;
+    let inputs: Vec<ArrayD<T>> = common::load_inputs("reduce", case);
+    let views = common::case_views(case, &inputs);
 
     if op == "mean_var_formula" {
         let n = p["n"].as_u64().expect("n") as usize;
@@ -270,10 +177,8 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
             .collect();
         let m = mean(&x, None, false).map_err(|e| e.to_string())?[[]] as f64;
         let v = var(&x, None, 0, false).map_err(|e| e.to_string())?[[]] as f64;
-        let numpy: ArrayD<f32> =
-            read_npy(dir.join(strings(&case["expected"])[0].clone())).expect("npy");
-        let exact: ArrayD<f64> =
-            read_npy(dir.join(strings(&case["expected"])[1].clone())).expect("npy");
+        let numpy: ArrayD<f32> = common::load("reduce", &case.expected[0]);
+        let exact: ArrayD<f64> = common::load("reduce", &case.expected[1]);
         let (em, ev) = (exact[[0]], exact[[1]]);
         // Pairwise f32: mean within 1e-6 relative of the exact value and of NumPy's.
         if (m - em).abs() / em > 1e-6 || (m - numpy[[0]] as f64).abs() / em > 1e-6 {
@@ -291,7 +196,7 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
         return Ok(());
     }
 
-    if let Some(error) = case["error"].as_str() {
+    if let Some(error) = case.error.as_deref() {
         let res = match op {
             "argmax" | "argmin" => call_arg(op, &views[0], p).map(|_| ()),
             _ => call_float(op, &views[0], p).map(|_| ()),
@@ -313,25 +218,17 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
     }
 
     assert_eq!(op, "reductions");
-    let exp_files = strings(&case["expected"]);
-    let floats: ArrayD<T> = read_npy(dir.join(&exp_files[0])).expect("npy");
-    let ints: ArrayD<i64> = read_npy(dir.join(&exp_files[1])).expect("npy");
+    let floats: ArrayD<T> = common::load("reduce", &case.expected[0]);
+    let ints: ArrayD<i64> = common::load("reduce", &case.expected[1]);
     let rtol = p["rtol"].as_f64().expect("rtol");
-    for (i, op) in strings(&p["ops"]).iter().enumerate() {
+    for (i, op) in common::strings(&p["ops"]).iter().enumerate() {
         let atol = p["atol"][op.as_str()].as_f64().unwrap_or(0.0);
         let got = call_float(op, &views[0], p).map_err(|e| format!("{name} {op}: {e}"))?;
-        check_close(
-            &format!("{name} {op}"),
-            &got,
-            floats.index_axis(Axis(0), i),
-            rtol,
-            atol,
-        )?;
-        if !got.is_standard_layout() {
-            return Err(format!("{name} {op}: result not in standard layout"));
-        }
+        let label = format!("{name} {op}");
+        common::check_close(&label, &got, floats.index_axis(Axis(0), i), rtol, atol)?;
+        common::check_standard_layout(&label, &got)?;
     }
-    for (i, op) in strings(&p["arg_ops"]).iter().enumerate() {
+    for (i, op) in common::strings(&p["arg_ops"]).iter().enumerate() {
         let got = call_arg(op, &views[0], p).map_err(|e| format!("{name} {op}: {e}"))?;
         let want = ints.index_axis(Axis(0), i).mapv(|v| v as usize);
         if got != want {
@@ -343,138 +240,32 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
 
 #[test]
 fn numpy_fixtures() {
-    let text = std::fs::read_to_string(fixture_dir().join("cases.json")).expect("cases.json");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("valid JSON");
+    let cases = common::cases("reduce");
     assert!(cases.len() > 100);
-    let mut failures = Vec::new();
-    for case in &cases {
-        let res = match case["params"]["dtype"].as_str() {
-            Some("float64") => run_case::<f64>(case),
-            Some("float32") => run_case::<f32>(case),
-            other => Err(format!("unknown dtype {other:?}")),
-        };
-        if let Err(e) = res {
-            failures.push(e);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::check_cases(&cases, |case| match case.params["dtype"].as_str() {
+        Some("float64") => run_case::<f64>(case),
+        Some("float32") => run_case::<f32>(case),
+        other => Err(format!("unknown dtype {other:?}")),
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Property tests against plain loops
 // ---------------------------------------------------------------------------------------------
 
-/// An array of a given logical shape, held in one of several memory layouts.
-#[derive(Debug, Clone)]
-struct Strided {
-    base: ArrayD<f64>,
-    layout: u8,
-    shape: Vec<usize>,
+/// Values in [-8, 8) on a grid of 1/64, some repeated (ties for argmax), from a xorshift state.
+fn grid_value(state: u64) -> f64 {
+    ((state >> 11) % 1024) as f64 / 64.0 - 8.0
 }
 
-impl Strided {
-    fn new(shape: Vec<usize>, layout: u8, seed: u64) -> Self {
-        let ndim = shape.len();
-        let base_shape: Vec<usize> = match layout {
-            1 => shape.iter().rev().copied().collect(),  // transposed
-            2 => shape.iter().map(|&d| 2 * d).collect(), // every other element
-            4 if ndim > 0 => {
-                let mut s = shape.clone();
-                s[(seed as usize) % ndim] = 1; // broadcast along one axis
-                s
-            }
-            _ => shape.clone(),
-        };
-        let mut state = seed | 1;
-        let base = ArrayD::from_shape_simple_fn(IxDyn(&base_shape), || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // Values in [-8, 8) on a grid of 1/64, some repeated (ties for argmax).
-            ((state >> 11) % 1024) as f64 / 64.0 - 8.0
-        });
-        Strided {
-            base,
-            layout,
-            shape,
-        }
-    }
-
-    fn view(&self) -> ArrayViewD<'_, f64> {
-        match self.layout {
-            1 => self.base.view().reversed_axes(),
-            2 => {
-                let mut v = self.base.view();
-                for ax in 0..v.ndim() {
-                    v.slice_axis_inplace(Axis(ax), Slice::new(0, None, 2));
-                }
-                v
-            }
-            3 => {
-                let mut v = self.base.view();
-                for ax in 0..v.ndim() {
-                    v.invert_axis(Axis(ax));
-                }
-                v
-            }
-            4 => self.base.broadcast(IxDyn(&self.shape)).expect("broadcast"),
-            _ => self.base.view(),
-        }
-    }
-}
-
+/// Strategy: a random shape of rank up to `max_rank` in a random layout.
 fn strided(max_rank: usize) -> impl Strategy<Value = Strided> {
     (
         prop::collection::vec(0usize..6, 0..=max_rank),
-        0u8..5,
+        0u8..LAYOUTS,
         any::<u64>(),
     )
-        .prop_map(|(shape, layout, seed)| Strided::new(shape, layout, seed))
-}
-
-/// The lanes of `x` along `axis` (all elements for `None`), in row-major order of the other
-/// axes, with the output shape (keepdims applied): by index arithmetic, nothing clever.
-fn lanes_ref(
-    x: &ArrayViewD<'_, f64>,
-    axis: Option<usize>,
-    keepdims: bool,
-) -> (Vec<usize>, Vec<Vec<f64>>) {
-    match axis {
-        None => {
-            let all: Vec<f64> = ndarray::indices(x.shape())
-                .into_iter()
-                .map(|i| x[i.slice()])
-                .collect();
-            let shape = if keepdims { vec![1; x.ndim()] } else { vec![] };
-            (shape, vec![all])
-        }
-        Some(k) => {
-            let mut out_shape = x.shape().to_vec();
-            let n = out_shape.remove(k);
-            let mut lanes = Vec::new();
-            for idx in ndarray::indices(IxDyn(&out_shape)) {
-                let mut full: Vec<usize> = idx.slice().to_vec();
-                full.insert(k, 0);
-                let lane = (0..n)
-                    .map(|i| {
-                        full[k] = i;
-                        x[full.as_slice()]
-                    })
-                    .collect();
-                lanes.push(lane);
-            }
-            if keepdims {
-                out_shape.insert(k, 1);
-            }
-            (out_shape, lanes)
-        }
-    }
+        .prop_map(|(shape, layout, seed)| Strided::new(shape, layout, seed, grid_value))
 }
 
 fn ref_sum(l: &[f64]) -> f64 {
@@ -594,7 +385,7 @@ proptest! {
     /// on the same data (the summation tree does not depend on threads).
     #[test]
     fn big_outer_axis_sums(rows in 1usize..3000, cols in 1usize..40, seed in any::<u64>()) {
-        let s = Strided::new(vec![rows, cols], 0, seed);
+        let s = Strided::new(vec![rows, cols], 0, seed, grid_value);
         let x = s.view();
         let (shape, lanes) = lanes_ref(&x, Some(0), false);
         let want: Vec<f64> = lanes.iter().map(|l| ref_sum(l)).collect();

@@ -3,16 +3,19 @@
 //! index-by-index references over random shapes and layouts (permuted, strided, negative
 //! strides, broadcast).
 
-use std::fmt::Debug;
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::fmt::Debug;
+
+use common::reference::row_major as row_major_ref;
+use common::{isizes, usizes, Case};
 use mlinalg::tensor::{
     concat, contiguous, flatten, merge_heads, numel, permute, reshape, split_heads, squeeze, stack,
     transpose, unsqueeze,
 };
 use mlinalg::{ErrorKind, Result};
-use ndarray::{indices, Array, Array3, Array4, ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Slice};
-use ndarray_npy::{read_npy, ReadableElement};
+use ndarray::{Array, Array3, Array4, ArrayD, ArrayViewD, Axis, Dimension, IxDyn, Slice};
+use ndarray_npy::ReadableElement;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -217,56 +220,10 @@ fn non_float_elements() -> Result<()> {
 // NumPy fixtures (tests/fixtures/gen_tensor.py)
 // ---------------------------------------------------------------------------------------------
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensor")
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array of integers")
-        .iter()
-        .map(|x| x.as_u64().expect("usize") as usize)
-        .collect()
-}
-
-fn isizes(v: &Value) -> Vec<isize> {
-    v.as_array()
-        .expect("array of integers")
-        .iter()
-        .map(|x| x.as_i64().expect("isize") as isize)
-        .collect()
-}
-
 fn int(params: &Value, key: &str) -> isize {
     params[key]
         .as_i64()
         .unwrap_or_else(|| panic!("param {key}")) as isize
-}
-
-/// Applies the view steps of a case (see tests/fixtures/README.md) to a loaded array.
-/// A `broadcast` step must come first (a broadcast view borrows the array it is taken from).
-fn apply_view<'a, T>(base: &'a ArrayD<T>, steps: &Value) -> ArrayViewD<'a, T> {
-    let steps = steps.as_array().cloned().unwrap_or_default();
-    let mut view = base.view();
-    for (k, step) in steps.iter().enumerate() {
-        let (kind, arg) = step
-            .as_object()
-            .and_then(|o| o.iter().next())
-            .expect("a view step");
-        match kind.as_str() {
-            "broadcast" => {
-                assert_eq!(k, 0, "broadcast must be the first view step");
-                view = base.broadcast(IxDyn(&usizes(arg))).expect("broadcastable");
-            }
-            "permute" => view = view.permuted_axes(IxDyn(&usizes(arg))),
-            "step" => {
-                let s = isizes(arg);
-                view.slice_each_axis_inplace(|ax| Slice::new(0, None, s[ax.axis.index()]));
-            }
-            other => panic!("unknown view step {other}"),
-        }
-    }
-    view
 }
 
 fn call<T: Clone>(op: &str, p: &Value, xs: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>> {
@@ -287,32 +244,16 @@ fn call<T: Clone>(op: &str, p: &Value, xs: &[ArrayViewD<'_, T>]) -> Result<Array
     }
 }
 
-fn run_case<T>(case: &Value) -> std::result::Result<(), String>
+fn run_case<T>(case: &Case) -> std::result::Result<(), String>
 where
     T: Clone + PartialEq + Debug + ReadableElement,
 {
-    let dir = fixture_dir();
-    let name = case["name"].as_str().unwrap_or("?");
-    let params = &case["params"];
-    let files = |key: &str| -> Vec<String> {
-        case[key]
-            .as_array()
-            .expect(key)
-            .iter()
-            .map(|f| f.as_str().expect("file name").to_string())
-            .collect()
-    };
-    let inputs: Vec<ArrayD<T>> = files("inputs")
-        .iter()
-        .map(|f| read_npy(dir.join(f)).expect("readable .npy"))
-        .collect();
-    let views: Vec<ArrayViewD<'_, T>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, a)| apply_view(a, &params["views"][i]))
-        .collect();
-    let got = call(case["op"].as_str().expect("op"), params, &views);
-    if let Some(error) = case["error"].as_str() {
+    let name = case.name.as_str();
+    let params = &case.params;
+    let inputs: Vec<ArrayD<T>> = common::load_inputs("tensor", case);
+    let views = common::case_views(case, &inputs);
+    let got = call(&case.op, params, &views);
+    if let Some(error) = case.error.as_deref() {
         return match got {
             Ok(out) => Err(format!(
                 "{name}: NumPy raised {error} but got Ok with shape {:?}",
@@ -326,7 +267,7 @@ where
         };
     }
     let got = got.map_err(|e| format!("{name}: unexpected error {e}"))?;
-    let expected: ArrayD<T> = read_npy(dir.join(&files("expected")[0])).expect("readable .npy");
+    let expected: ArrayD<T> = common::load("tensor", &case.expected[0]);
     if got.shape() != expected.shape() {
         return Err(format!(
             "{name}: shape {:?}, NumPy {:?}",
@@ -347,28 +288,14 @@ where
 
 #[test]
 fn numpy_fixtures() {
-    let text = std::fs::read_to_string(fixture_dir().join("cases.json")).expect("cases.json");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("valid JSON");
+    let cases = common::cases("tensor");
     assert!(cases.len() > 50, "expected the full fixture set");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let result = match case["params"]["dtype"].as_str() {
-            Some("float64") => run_case::<f64>(case),
-            Some("float32") => run_case::<f32>(case),
-            Some("int64") => run_case::<i64>(case),
-            other => Err(format!("unknown dtype {other:?}")),
-        };
-        if let Err(msg) = result {
-            failures.push(msg);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::check_cases(&cases, |case| match case.params["dtype"].as_str() {
+        Some("float64") => run_case::<f64>(case),
+        Some("float32") => run_case::<f32>(case),
+        Some("int64") => run_case::<i64>(case),
+        other => Err(format!("unknown dtype {other:?}")),
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,14 +399,6 @@ fn strided_of(shape: Vec<usize>) -> impl Strategy<Value = Strided> {
 /// Strategy: a random shape (rank 0 to 4, dims 0 to 4) in a random layout.
 fn strided() -> impl Strategy<Value = Strided> {
     shape(0..=4, 4).prop_flat_map(strided_of)
-}
-
-/// The elements of `a` in row-major order, by explicit multi-index (the slow reference).
-fn row_major_ref(a: &ArrayViewD<'_, f64>) -> Vec<f64> {
-    indices(IxDyn(a.shape()))
-        .into_iter()
-        .map(|idx| a[idx])
-        .collect()
 }
 
 /// permute, element by element: out[i] = a[j] with j[axes[k]] = i[k].

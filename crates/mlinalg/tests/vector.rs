@@ -2,8 +2,11 @@
 //! fixtures (tests/fixtures/vector, made by gen_vector.py) and property tests against plain
 //! loops in f64 over random shapes and layouts (transposed, stepped, reversed, broadcast).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::reference::{lanes, row_major as items};
+use common::strided::{strided_of, Strided};
+use common::Case;
 use mlinalg::vector::{
     angle, cdist, cdist_squared, cosine_similarity, cosine_similarity_along,
     cosine_similarity_matrix, dot, euclidean_distance, hadamard, norm, norm_axis, normalize,
@@ -12,9 +15,9 @@ use mlinalg::vector::{
 use mlinalg::{ErrorKind, Result, Scalar};
 use ndarray::{
     array, Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, Ix1, Ix2,
-    IxDyn, Slice,
+    IxDyn,
 };
-use ndarray_npy::{read_npy, ReadableElement};
+use ndarray_npy::ReadableElement;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -408,60 +411,6 @@ fn cdist_is_accurate_for_close_points_far_from_the_origin() -> Result<()> {
 // NumPy / SciPy fixtures
 // ---------------------------------------------------------------------------------------------
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vector")
-}
-
-fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_u64().expect("usize") as usize)
-        .collect()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| s.as_str().expect("string").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Applies the view steps of a case (tests/fixtures/README.md). `broadcast` must be first.
-fn apply_view<'a, T>(base: &'a ArrayD<T>, steps: &Value) -> ArrayViewD<'a, T> {
-    let mut view = base.view();
-    for (k, step) in steps
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let (kind, arg) = step
-            .as_object()
-            .and_then(|o| o.iter().next())
-            .expect("a view step");
-        match kind.as_str() {
-            "broadcast" => {
-                assert_eq!(k, 0, "broadcast must be the first view step");
-                view = base.broadcast(IxDyn(&usizes(arg))).expect("broadcastable");
-            }
-            "permute" => view = view.permuted_axes(IxDyn(&usizes(arg))),
-            "step" => {
-                for (ax, s) in arg.as_array().expect("steps").iter().enumerate() {
-                    let s = s.as_i64().expect("step") as isize;
-                    view.slice_axis_inplace(Axis(ax), Slice::new(0, None, s));
-                }
-            }
-            other => panic!("unknown view step {other}"),
-        }
-    }
-    view
-}
-
 fn parse_ord(v: &Value) -> Norm {
     if let Some(p) = v.get("P") {
         return Norm::P(p.as_f64().expect("p"));
@@ -534,6 +483,7 @@ fn call<T: Scalar>(
     })
 }
 
+/// A result must be in standard layout and close to NumPy's.
 fn check_close<T: Scalar>(
     name: &str,
     got: &ArrayD<T>,
@@ -541,50 +491,20 @@ fn check_close<T: Scalar>(
     rtol: f64,
     atol: f64,
 ) -> std::result::Result<(), String> {
-    if got.shape() != want.shape() {
-        return Err(format!(
-            "{name}: shape {:?} != expected {:?}",
-            got.shape(),
-            want.shape()
-        ));
+    if got.shape() == want.shape() {
+        common::check_standard_layout(name, got)?;
     }
-    if !got.is_standard_layout() {
-        return Err(format!("{name}: result not in standard layout"));
-    }
-    for (g, w) in got.iter().zip(want.iter()) {
-        let (g, w) = (g.as_f64(), w.as_f64());
-        let ok = if w.is_nan() {
-            g.is_nan()
-        } else if w.is_infinite() {
-            g == w
-        } else {
-            (g - w).abs() <= atol + rtol * w.abs()
-        };
-        if !ok {
-            return Err(format!(
-                "{name}: got {g:e}, expected {w:e} (rtol {rtol:e}, atol {atol:e})"
-            ));
-        }
-    }
-    Ok(())
+    common::check_close(name, got, want, rtol, atol)
 }
 
-fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<(), String> {
-    let dir = fixture_dir();
-    let name = case["name"].as_str().expect("name");
-    let op = case["op"].as_str().expect("op");
-    let p = &case["params"];
-    let inputs: Vec<ArrayD<T>> = strings(&case["inputs"])
-        .iter()
-        .map(|f| read_npy(dir.join(f)).expect("readable .npy"))
-        .collect();
-    let views: Vec<ArrayViewD<'_, T>> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, a)| apply_view(a, &p["views"][i]))
-        .collect();
+fn run_case<T: Scalar + ReadableElement>(case: &Case) -> std::result::Result<(), String> {
+    let name = case.name.as_str();
+    let op = case.op.as_str();
+    let p = &case.params;
+    let inputs: Vec<ArrayD<T>> = common::load_inputs("vector", case);
+    let views = common::case_views(case, &inputs);
 
-    if let Some(error) = case["error"].as_str() {
+    if let Some(error) = case.error.as_deref() {
         let ord = p.get("ord").map(parse_ord);
         return match call(op, p, &views, ord) {
             Ok(_) => Err(format!("{name}: expected {error}, got Ok")),
@@ -608,9 +528,10 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
         };
     }
 
-    let expected: Vec<ArrayD<T>> = strings(&case["expected"])
+    let expected: Vec<ArrayD<T>> = case
+        .expected
         .iter()
-        .map(|f| read_npy(dir.join(f)).expect("readable .npy"))
+        .map(|f| common::load("vector", f))
         .collect();
     let rtol = p["rtol"].as_f64().expect("rtol");
     let atol = p["atol"].as_f64().unwrap_or(0.0);
@@ -639,93 +560,26 @@ fn run_case<T: Scalar + ReadableElement>(case: &Value) -> std::result::Result<()
 
 #[test]
 fn numpy_fixtures() {
-    let text = std::fs::read_to_string(fixture_dir().join("cases.json")).expect("cases.json");
-    let cases: Vec<Value> = serde_json::from_str(&text).expect("valid JSON");
+    let cases = common::cases("vector");
     assert!(cases.len() > 100);
-    let mut failures = Vec::new();
-    for case in &cases {
-        let res = match case["params"]["dtype"].as_str() {
-            Some("float64") => run_case::<f64>(case),
-            Some("float32") => run_case::<f32>(case),
-            other => Err(format!("unknown dtype {other:?}")),
-        };
-        if let Err(e) = res {
-            failures.push(e);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::check_cases(&cases, |case| match case.params["dtype"].as_str() {
+        Some("float64") => run_case::<f64>(case),
+        Some("float32") => run_case::<f32>(case),
+        other => Err(format!("unknown dtype {other:?}")),
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Property tests against plain loops in f64
 // ---------------------------------------------------------------------------------------------
 
-/// A matrix or vector of a given logical shape in one of several layouts: 0 standard,
-/// 1 transposed, 2 every other element, 3 reversed (negative strides), 4 broadcast (stride 0).
-#[derive(Debug, Clone)]
-struct Strided {
-    base: ArrayD<f64>,
-    layout: u8,
-    shape: Vec<usize>,
-}
-
-impl Strided {
-    fn new(shape: Vec<usize>, layout: u8, seed: u64) -> Self {
-        let base_shape: Vec<usize> = match layout {
-            1 => shape.iter().rev().copied().collect(),
-            2 => shape.iter().map(|&d| 2 * d).collect(),
-            4 if !shape.is_empty() => {
-                let mut s = shape.clone();
-                s[(seed as usize) % shape.len()] = 1;
-                s
-            }
-            _ => shape.clone(),
-        };
-        let mut state = seed | 1;
-        let base = ArrayD::from_shape_simple_fn(IxDyn(&base_shape), || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 8.0 - 4.0
-        });
-        Strided {
-            base,
-            layout,
-            shape,
-        }
-    }
-
-    fn view(&self) -> ArrayViewD<'_, f64> {
-        match self.layout {
-            1 => self.base.view().reversed_axes(),
-            2 => {
-                let mut v = self.base.view();
-                for ax in 0..v.ndim() {
-                    v.slice_axis_inplace(Axis(ax), Slice::new(0, None, 2));
-                }
-                v
-            }
-            3 => {
-                let mut v = self.base.view();
-                for ax in 0..v.ndim() {
-                    v.invert_axis(Axis(ax));
-                }
-                v
-            }
-            4 => self.base.broadcast(IxDyn(&self.shape)).expect("broadcast"),
-            _ => self.base.view(),
-        }
-    }
+/// Values uniform in [-4, 4) from a xorshift state.
+fn uniform_value(state: u64) -> f64 {
+    ((state >> 11) as f64 / (1u64 << 53) as f64) * 8.0 - 4.0
 }
 
 fn strided_shape(shape: Vec<usize>) -> impl Strategy<Value = Strided> {
-    (0u8..5, any::<u64>()).prop_map(move |(layout, seed)| Strided::new(shape.clone(), layout, seed))
+    strided_of(shape, uniform_value)
 }
 
 fn vec_pair(max_len: usize) -> impl Strategy<Value = (Strided, Strided)> {
@@ -739,13 +593,6 @@ fn mat_pair(max: usize) -> impl Strategy<Value = (Strided, Strided)> {
 
 fn close(g: f64, w: f64, tol: f64, scale: f64) -> bool {
     (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= tol * (w.abs() + scale)
-}
-
-fn items(x: &ArrayViewD<'_, f64>) -> Vec<f64> {
-    ndarray::indices(x.shape())
-        .into_iter()
-        .map(|i| x[i.slice()])
-        .collect()
 }
 
 fn ref_norm(v: &[f64], ord: Norm) -> f64 {
@@ -896,24 +743,16 @@ proptest! {
         let x = s.view();
         let nd = x.ndim();
         let k = (axis_pick as usize) % nd;
-        let mut out_shape = x.shape().to_vec();
-        let len = out_shape.remove(k);
-        if ord == Norm::NegInf && len == 0 {
+        if ord == Norm::NegInf && x.shape()[k] == 0 {
             prop_assert_eq!(norm_axis(&x, ord, k as isize, keep).unwrap_err().kind(), ErrorKind::Empty);
             return Ok(());
         }
         let got = norm_axis(&x, ord, k as isize - if keep { nd as isize } else { 0 }, keep).unwrap();
-        let mut want_shape = out_shape.clone();
-        if keep {
-            want_shape.insert(k, 1);
-        }
+        let (want_shape, lanes) = lanes(&x, Some(k), keep);
         prop_assert_eq!(got.shape(), want_shape.as_slice());
         let flat: Vec<f64> = got.iter().copied().collect();
-        for (o, idx) in ndarray::indices(IxDyn(&out_shape)).into_iter().enumerate() {
-            let mut full = idx.slice().to_vec();
-            full.insert(k, 0);
-            let lane: Vec<f64> = (0..len).map(|i| { full[k] = i; x[full.as_slice()] }).collect();
-            prop_assert!(close(flat[o], ref_norm(&lane, ord), 1e-13, 0.0), "{:?} {} {}", ord, flat[o], ref_norm(&lane, ord));
+        for (o, lane) in lanes.iter().enumerate() {
+            prop_assert!(close(flat[o], ref_norm(lane, ord), 1e-13, 0.0), "{:?} {} {}", ord, flat[o], ref_norm(lane, ord));
         }
     }
 
@@ -978,8 +817,8 @@ proptest! {
         let sa: Vec<usize> = shape.iter().enumerate().map(|(i, &d)| if mask_a >> i & 1 == 1 { 1 } else { d }).collect();
         let sb: Vec<usize> = shape.iter().enumerate().map(|(i, &d)| if mask_b >> i & 1 == 1 { 1 } else { d })
             .skip(drop_b.min(shape.len() - 1)).collect();
-        let a = Strided::new(sa.clone(), layout, seed);
-        let b = Strided::new(sb.clone(), layout, seed.wrapping_mul(31));
+        let a = Strided::new(sa.clone(), layout, seed, uniform_value);
+        let b = Strided::new(sb.clone(), layout, seed.wrapping_mul(31), uniform_value);
         let (va, vb) = (a.view(), b.view());
         let full: Vec<usize> = shape.iter().enumerate().map(|(i, &d)| {
             let bi = i as isize - (shape.len() - sb.len()) as isize;
