@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod alloc;
 pub mod broadcast;
 pub mod error;
 pub mod for_numpy_users;

@@ -72,7 +72,7 @@ where
     S2: Data<Elem = T>,
 {
     check_inner("matmul", a.shape(), b.shape())?;
-    let mut out = Array2::<T>::zeros((a.nrows(), b.ncols()));
+    let mut out = crate::alloc::zeros((a.nrows(), b.ncols()));
     gemm(a.view(), b.view(), out.view_mut(), false);
     Ok(out)
 }
@@ -290,7 +290,7 @@ where
 
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
-    let mut out = ArrayD::<T>::zeros(IxDyn(&out_shape));
+    let mut out = crate::alloc::zeros(IxDyn(&out_shape));
     let nb: usize = batch.iter().product();
     if nb > 0 && m > 0 && n > 0 && k > 0 {
         let a_full = broadcast_to(OP, &av, &[&batch[..], &[m, k]].concat())?;
