@@ -20,19 +20,16 @@ use criterion::{
     Throughput,
 };
 use mlinalg::matrix::{matmul, matvec, mm};
-use ndarray::{Array, Array1, Array2, Array3, Dimension, ShapeBuilder};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use mlinalg::random::Rng;
+use ndarray::{Array, Array1, Array2, Array3, Dimension};
 
-fn normal<T, Sh>(shape: Sh, seed: u64) -> Array<T, Sh::Dim>
-where
-    T: mlinalg::Scalar,
-    Sh: ShapeBuilder,
-    Sh::Dim: Dimension,
-{
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array::from_shape_simple_fn(shape, || T::cast_f64(rng.sample::<f64, _>(StandardNormal)))
+/// Seeded standard-normal input of `shape`, from mlinalg's own reproducible generator.
+fn normal<T: mlinalg::Scalar, D: Dimension>(shape: &[usize], seed: u64) -> Array<T, D> {
+    Rng::seed(seed)
+        .standard_normal::<T>(shape)
+        .expect("benchmark inputs are small enough to allocate")
+        .into_dimensionality::<D>()
+        .expect("the shape's length matches the dimension")
 }
 
 fn configure<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
@@ -47,8 +44,8 @@ fn configure<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTim
 
 /// W1a / W1b / W1c: square GEMM.
 fn gemm<T: mlinalg::Scalar>(c: &mut Criterion, id: &str, n: usize) {
-    let a: Array2<T> = normal((n, n), 1);
-    let b: Array2<T> = normal((n, n), 2);
+    let a: Array2<T> = normal(&[n, n], 1);
+    let b: Array2<T> = normal(&[n, n], 2);
     let mut group = configure(c, id);
     group.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
     group.bench_function(BenchmarkId::new(format!("mm_{}", T::DTYPE), n), |bench| {
@@ -72,8 +69,8 @@ fn w1c(c: &mut Criterion) {
 /// W1d: GEMV f32 4096 × 4096 @ 4096, GB/s of matrix read (64 MiB: twice the L3 cache).
 fn w1d(c: &mut Criterion) {
     let n = 4096;
-    let a: Array2<f32> = normal((n, n), 3);
-    let x: Array1<f32> = normal(n, 4);
+    let a: Array2<f32> = normal(&[n, n], 3);
+    let x: Array1<f32> = normal(&[n], 4);
     let mut group = configure(c, "W1d");
     group
         .sample_size(50)
@@ -91,9 +88,9 @@ fn w1d(c: &mut Criterion) {
 /// same numbers from a non-contiguous `a`, which is copied once before the GEMM).
 fn w2(c: &mut Criterion) {
     let (b, m, k, n) = (32, 128, 512, 2048);
-    let x: Array3<f32> = normal((b, m, k), 5);
-    let w: Array2<f32> = normal((k, n), 6);
-    let xt: Array3<f32> = normal((b, k, m), 7);
+    let x: Array3<f32> = normal(&[b, m, k], 5);
+    let w: Array2<f32> = normal(&[k, n], 6);
+    let xt: Array3<f32> = normal(&[b, k, m], 7);
     let mut group = configure(c, "W2");
     group.throughput(Throughput::Elements(2 * (b * m * k * n) as u64));
     group.bench_function("matmul_f32_32x128x512_512x2048", |bench| {
