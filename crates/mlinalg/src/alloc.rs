@@ -8,6 +8,7 @@
 
 use ndarray::{Array, Dimension, ShapeBuilder};
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::Scalar;
 
 const HUGE_PAGE: usize = 2 << 20;
@@ -22,15 +23,37 @@ where
 {
     let shape = shape.into_shape_with_order();
     let len = shape.raw_dim().size();
-    let bytes = len.saturating_mul(std::mem::size_of::<T>());
-    if bytes < HUGE_PAGE_MIN_BYTES {
+    if len.saturating_mul(std::mem::size_of::<T>()) < HUGE_PAGE_MIN_BYTES {
         return Array::zeros(shape);
     }
     let mut data: Vec<T> = Vec::with_capacity(len);
-    advise_huge_pages(data.as_mut_ptr().cast(), bytes);
+    advise_huge_pages(data.as_mut_ptr().cast(), len * std::mem::size_of::<T>());
     data.resize(len, T::zero());
     // The length matches the shape by construction.
     Array::from_shape_vec(shape, data).unwrap_or_else(|_| unreachable!("length equals shape size"))
+}
+
+/// The first `len` items of `items` in a new vector, huge-page backed when large (on Linux).
+/// Running out of memory is an [`ErrorKind::InvalidArgument`] error naming `op`, not an abort.
+pub(crate) fn try_collect<T>(
+    op: &'static str,
+    len: usize,
+    items: impl Iterator<Item = T>,
+) -> Result<Vec<T>> {
+    let mut data: Vec<T> = Vec::new();
+    data.try_reserve_exact(len).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            op,
+            format!("cannot allocate {len} elements: {e}"),
+        )
+    })?;
+    let bytes = len * std::mem::size_of::<T>();
+    if bytes >= HUGE_PAGE_MIN_BYTES {
+        advise_huge_pages(data.as_mut_ptr().cast(), bytes);
+    }
+    data.extend(items.take(len));
+    Ok(data)
 }
 
 #[cfg(target_os = "linux")]

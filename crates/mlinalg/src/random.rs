@@ -36,6 +36,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use crate::alloc;
 use crate::error::{fmt_shape, Error, Result};
 use crate::Scalar;
 
@@ -129,12 +130,14 @@ impl Rng {
         }
         let n = checked_len::<T>(OP, shape)?;
         let (m, s) = (mean.as_f64(), std.as_f64());
-        let data = (0..n)
-            .map(|_| {
+        let data = alloc::try_collect(
+            OP,
+            n,
+            (0..n).map(|_| {
                 let z: f64 = StandardNormal.sample(&mut self.inner);
                 T::cast_f64(m + s * z)
-            })
-            .collect();
+            }),
+        )?;
         build(OP, shape, data)
     }
 
@@ -156,12 +159,14 @@ impl Rng {
     pub fn standard_normal<T: Scalar>(&mut self, shape: &[usize]) -> Result<ArrayD<T>> {
         const OP: &str = "standard_normal";
         let n = checked_len::<T>(OP, shape)?;
-        let data = (0..n)
-            .map(|_| {
+        let data = alloc::try_collect(
+            OP,
+            n,
+            (0..n).map(|_| {
                 let z: f64 = StandardNormal.sample(&mut self.inner);
                 T::cast_f64(z)
-            })
-            .collect();
+            }),
+        )?;
         build(OP, shape, data)
     }
 
@@ -207,16 +212,15 @@ impl Rng {
                 format!("the range [{low}, {high}) is too wide"),
             ));
         }
-        let data = (0..n)
-            .map(|_| loop {
-                let u: f64 = StandardUniform.sample(&mut self.inner);
-                let x = T::cast_f64(lo + width * u);
-                // x >= low holds by construction (u >= 0, rounding is monotone).
-                if x < high {
-                    break x;
-                }
-            })
-            .collect();
+        let samples = (0..n).map(|_| loop {
+            let u: f64 = StandardUniform.sample(&mut self.inner);
+            let x = T::cast_f64(lo + width * u);
+            // x >= low holds by construction (u >= 0, rounding is monotone).
+            if x < high {
+                break x;
+            }
+        });
+        let data = alloc::try_collect(OP, n, samples)?;
         build(OP, shape, data)
     }
 
@@ -246,7 +250,7 @@ impl Rng {
         let n = checked_len::<i64>(OP, shape)?;
         let dist = Uniform::new(low, high)
             .map_err(|e| Error::invalid(OP, format!("invalid range [{low}, {high}): {e}")))?;
-        let data = (0..n).map(|_| dist.sample(&mut self.inner)).collect();
+        let data = alloc::try_collect(OP, n, (0..n).map(|_| dist.sample(&mut self.inner)))?;
         build(OP, shape, data)
     }
 
