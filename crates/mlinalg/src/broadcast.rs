@@ -152,12 +152,17 @@ where
     F: Fn(T, T) -> U + Sync + Send,
 {
     let (va, vb) = broadcast_pair(op, a, b)?;
+    // Written into a row-major buffer: `Zip::map_collect` would follow the inputs' layout, and
+    // outputs are row-major whatever the layout of the inputs.
+    let mut out = ArrayD::<U>::uninit(va.raw_dim());
     let zip = Zip::from(&va).and(&vb);
-    Ok(if va.len() >= PARALLEL_MIN_LEN {
-        zip.par_map_collect(|&x, &y| f(x, y))
+    if va.len() >= PARALLEL_MIN_LEN {
+        zip.par_map_assign_into(&mut out, |&x, &y| f(x, y));
     } else {
-        zip.map_collect(|&x, &y| f(x, y))
-    })
+        zip.map_assign_into(&mut out, |&x, &y| f(x, y));
+    }
+    // SAFETY: `map_assign_into` wrote every element of `out`, which has the zip's shape.
+    Ok(unsafe { out.assume_init() })
 }
 
 macro_rules! elementwise {

@@ -920,12 +920,7 @@ where
     D1: Dimension,
     D2: Dimension,
 {
-    Ok(reduce::standard(broadcast::zip_with(
-        "hadamard",
-        a,
-        b,
-        |x: T, y: T| x * y,
-    )?))
+    broadcast::zip_with("hadamard", a, b, |x: T, y: T| x * y)
 }
 
 /// `Σ (aᵢ − bᵢ)²` accumulated in `f64` (pairwise), for slices already converted.

@@ -178,3 +178,23 @@ fn large_inputs_take_the_parallel_path() {
     let s = broadcast::sub(&a, &b).unwrap();
     assert!(s.iter().enumerate().all(|(n, &v)| v == (n / 300) as f32));
 }
+
+/// Regression: outputs followed the inputs' layout (`Zip::map_collect`), so two column-major
+/// operands gave a column-major result; outputs are row-major whatever the inputs.
+#[test]
+fn column_major_inputs_give_row_major_output() {
+    let a = Array2::<f64>::from_shape_fn((3, 4).f(), |(i, j)| (i * 4 + j) as f64);
+    let b = Array2::<f64>::from_shape_fn((3, 4).f(), |(i, j)| (i + j) as f64);
+    for big in [false, true] {
+        let (a, b) = if big {
+            let tile =
+                |x: &Array2<f64>| Array2::from_shape_fn((300, 400).f(), |(i, j)| x[[i % 3, j % 4]]);
+            (tile(&a), tile(&b))
+        } else {
+            (a.clone(), b.clone())
+        };
+        let s = broadcast::add(&a, &b).unwrap();
+        assert!(s.is_standard_layout());
+        assert_eq!(s[[2, 3]], a[[2, 3]] + b[[2, 3]]);
+    }
+}
