@@ -189,14 +189,7 @@ impl Figure {
         color: Color,
         label: impl Into<String>,
     ) -> &mut Self {
-        self.items.push(Item::Arrow {
-            from,
-            to,
-            color,
-            label: label.into(),
-            dashed: false,
-        });
-        self
+        self.push_arrow(from, to, color, label.into(), false)
     }
 
     /// A dashed arrow (a vector drawn away from the origin, e.g. tip to tail).
@@ -207,12 +200,23 @@ impl Figure {
         color: Color,
         label: impl Into<String>,
     ) -> &mut Self {
+        self.push_arrow(from, to, color, label.into(), true)
+    }
+
+    fn push_arrow(
+        &mut self,
+        from: (f64, f64),
+        to: (f64, f64),
+        color: Color,
+        label: String,
+        dashed: bool,
+    ) -> &mut Self {
         self.items.push(Item::Arrow {
             from,
             to,
             color,
-            label: label.into(),
-            dashed: true,
+            label,
+            dashed,
         });
         self
     }
