@@ -1,4 +1,4 @@
-//! Matrices: products (on faer's GEMM), inverse, solve, determinant, rank, comparisons.
+//! Matrices: products (on the `gemm` crate, faer's GEMM kernels), inverse, solve, determinant, rank, comparisons.
 //!
 //! | function | NumPy | notes |
 //! |---|---|---|
@@ -32,6 +32,8 @@
 //! # Ok::<(), mlinalg::Error>(())
 //! ```
 
+use std::any::TypeId;
+
 use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
 use faer_ext::IntoFaer;
@@ -43,13 +45,14 @@ use rayon::prelude::*;
 
 use crate::broadcast::{broadcast_pair, broadcast_shapes, broadcast_to, zip_with};
 use crate::error::{fmt_shape, Error, ErrorKind, Result};
+use crate::gemv::gemv_rows;
 use crate::Scalar;
 
 /// Multiply-adds (m·n·k) below which a product runs on one thread: splitting small products
 /// costs more in synchronisation than it saves.
 const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 
-/// The product of two matrices, `a @ b`, on faer's GEMM (parallel for large products).
+/// The product of two matrices, `a @ b`, on faer's GEMM kernels (the `gemm` crate; parallel for large products).
 ///
 /// Any layout is accepted (transposed, strided, broadcast views) without copying.
 ///
@@ -141,43 +144,115 @@ pub(crate) fn check_inner(op: &'static str, a: &[usize], b: &[usize]) -> Result<
     Ok(())
 }
 
-/// `out (+)= a @ b` on faer's GEMM. Shapes must already be checked.
+/// `out (+)= a @ b`, parallel when large. Shapes must already be checked.
 pub(crate) fn gemm<T: Scalar>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    out: ArrayViewMut2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
     accumulate: bool,
 ) {
-    let flops = a.nrows() * a.ncols() * b.ncols();
-    let par = if flops >= PARALLEL_MIN_FLOPS && rayon::current_num_threads() > 1 {
-        Par::rayon(0)
+    let (m, n) = (a.nrows(), b.ncols());
+    let flops = m * a.ncols() * n;
+    let threads = rayon::current_num_threads();
+    if flops < PARALLEL_MIN_FLOPS || threads < 2 {
+        gemv_or_gemm(a, b, out, accumulate);
+    } else if n == 1 && a.strides()[1] == 1 && b.strides()[0] == 1 {
+        // A matrix-vector product, bound by reading the matrix: each thread streams its own band
+        // of rows through the matrix-vector kernel.
+        let chunk = m.div_ceil(threads).next_multiple_of(64);
+        let bands: Vec<_> = out
+            .axis_chunks_iter_mut(Axis(0), chunk)
+            .zip(a.axis_chunks_iter(Axis(0), chunk))
+            .collect();
+        bands
+            .into_par_iter()
+            .for_each(|(o, a)| gemv_or_gemm(a, b, o, accumulate));
     } else {
-        Par::Seq
-    };
-    gemm_with(a, b, out, accumulate, par);
+        gemm_with(a, b, out.view_mut(), accumulate, Par::rayon(0));
+    }
 }
 
-/// `out (+)= a @ b` on faer's GEMM with the given parallelism. Shapes must already be checked.
+/// `out (+)= a @ b` on one thread: the matrix-vector kernel where it applies, else GEMM.
+fn gemv_or_gemm<T: Scalar>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    if b.ncols() == 1 && gemv_rows(a, b.column(0), out.column_mut(0), accumulate) {
+        return;
+    }
+    gemm_with(a, b, out, accumulate, Par::Seq);
+}
+
+/// `out (+)= a @ b` with the given parallelism. Shapes must already be checked.
+///
+/// f32 and f64 run on the `gemm` crate (faer's own GEMM, with its AVX-512 kernels enabled):
+/// measured faster here than faer's default x86 path, above all on two threads (see
+/// `compare/`, W1a-W1c and W2). Other types go through faer's `matmul`.
 pub(crate) fn gemm_with<T: Scalar>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    out: ArrayViewMut2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
     accumulate: bool,
     par: Par,
 ) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // An empty inner dimension: the product is zero (NumPy), not "leave `out` untouched".
+        if !accumulate {
+            out.fill(T::zero());
+        }
+        return;
+    }
+    let is_f32_or_f64 =
+        TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
+    if is_f32_or_f64 {
+        let parallelism = match par {
+            Par::Seq => gemm::Parallelism::None,
+            Par::Rayon(threads) => gemm::Parallelism::Rayon(threads.get()),
+        };
+        let (o_rs, o_cs) = (out.strides()[0], out.strides()[1]);
+        let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+        let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
+        // SAFETY: `T` is f32 or f64 (checked above), the only types besides f16/c32/c64 the
+        // crate accepts. Each pointer and its strides describe a live ndarray view of the stated
+        // shape (m×k, k×n, m×n, all non-empty), so every element the kernel addresses is in
+        // bounds; `out` is a unique mutable view, so it aliases neither input. Negative and zero
+        // input strides are supported by the crate (it normalises signs and only reads inputs).
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                out.as_mut_ptr(),
+                o_cs,
+                o_rs,
+                accumulate,
+                a.as_ptr(),
+                a_cs,
+                a_rs,
+                b.as_ptr(),
+                b_cs,
+                b_rs,
+                T::one(),
+                T::one(),
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
+        return;
+    }
     let accum = if accumulate {
         Accum::Add
     } else {
         Accum::Replace
     };
-    if a.ncols() == 0 {
-        // faer leaves `out` untouched for an empty inner dimension; NumPy gives zeros.
-        if !accumulate {
-            let mut out = out;
-            out.fill(T::zero());
-        }
-        return;
-    }
     faer::linalg::matmul::matmul(
         out.into_faer(),
         accum,
@@ -635,7 +710,7 @@ fn permutation_sign<T: Scalar>(lu: &PartialPivLu<T>) -> T {
             i = fwd[i];
             len += 1;
         }
-        odd ^= len % 2 == 0;
+        odd ^= len.is_multiple_of(2);
     }
     if odd {
         -T::one()

@@ -184,7 +184,7 @@ where
     let mut resolved: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     match unknown {
         Some(i) => {
-            if known == 0 || size % known != 0 {
+            if known == 0 || !size.is_multiple_of(known) {
                 return Err(mismatch());
             }
             if let Some(slot) = resolved.get_mut(i) {

@@ -1374,3 +1374,74 @@ fn numpy_fixtures() {
         );
     }
 }
+
+/// The matrix-vector kernel (four rows at a time, two vectors per step, a masked or scalar tail)
+/// against a plain f64 reference: every remainder of m modulo 4 and of k modulo 32 (one f32
+/// AVX-512 step), a reversed-rows view, rows at a stride wider than k, a strided output and
+/// accumulation, in f32 and f64, on one thread and split across threads (m·k above the
+/// parallel threshold). The error bound is the dot product's: k·eps·Σ|aᵢⱼ xⱼ|.
+#[test]
+fn matrix_vector_kernel_tails_strides_and_accumulate() -> Result<()> {
+    fn check<T: Scalar + ndarray::ScalarOperand>(m: usize, k: usize, seed: u64) -> Result<()> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // A wider parent so rows sit at stride k + 3; its rows are also read in reverse.
+        let parent = normal2(&mut rng, m, k + 3).mapv(T::cast_f64);
+        let x64 = normal(&mut rng, &[k])
+            .into_dimensionality::<ndarray::Ix1>()
+            .unwrap();
+        let x = x64.mapv(T::cast_f64);
+        let eps = T::epsilon().as_f64();
+        for (name, a) in [
+            ("strided rows", parent.slice(s![.., ..k])),
+            ("reversed rows", parent.slice(s![..;-1, ..k])),
+        ] {
+            let a64 = a.mapv(|v| v.as_f64());
+            let want = a64.dot(&x64);
+            let bound = a64.mapv(f64::abs).dot(&x64.mapv(f64::abs)) * (k as f64 + 2.0) * eps;
+            let got = matvec(&a, &x)?;
+            for i in 0..m {
+                let err = (got[i].as_f64() - want[i]).abs();
+                assert!(
+                    err <= bound[i],
+                    "{name} m={m} k={k} row {i}: {} vs {} (bound {})",
+                    got[i].as_f64(),
+                    want[i],
+                    bound[i]
+                );
+            }
+            // Accumulate into column 1 of a (m, 2) output: y += A x at stride 2.
+            let mut out = Array2::<T>::from_elem((m, 2), T::one());
+            mlinalg::matrix::matmul_into(
+                a.view(),
+                x.view().insert_axis(Axis(1)),
+                out.slice_mut(s![.., 1..2]),
+                true,
+            )?;
+            for i in 0..m {
+                assert_eq!(out[[i, 0]], T::one(), "{name}: column 0 untouched");
+                let err = (out[[i, 1]].as_f64() - (want[i] + 1.0)).abs();
+                assert!(
+                    err <= bound[i] + 2.0 * eps,
+                    "{name} accumulate m={m} k={k} row {i}"
+                );
+            }
+        }
+        Ok(())
+    }
+    let mut seed = 0;
+    for m in [1, 2, 3, 4, 5, 7, 8, 13] {
+        for k in [
+            1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100,
+        ] {
+            seed += 1;
+            check::<f32>(m, k, seed)?;
+            check::<f64>(m, k, seed)?;
+        }
+    }
+    // Large enough to be split across threads, with uneven bands and tails.
+    for (m, k) in [(1031, 517), (2049, 131)] {
+        check::<f32>(m, k, m as u64)?;
+        check::<f64>(m, k, m as u64)?;
+    }
+    Ok(())
+}
