@@ -42,6 +42,8 @@ pub enum ErrorKind {
     ZeroVector,
     /// NaN or infinity where only finite values are accepted.
     NonFinite,
+    /// A matrix that must be symmetric positive definite is not (Cholesky found a pivot <= 0).
+    NotPositiveDefinite,
     /// An iterative algorithm did not converge.
     NoConvergence,
     /// The input is empty where at least one element is needed.

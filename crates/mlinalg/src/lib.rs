@@ -19,6 +19,7 @@
 //! | [`broadcast`] | NumPy broadcasting for elementwise binary ops on n-d arrays (both operands) |
 //! | [`reduce`] | `sum`, `mean`, `var`/`std`, `max`/`min`, `argmax`/`argmin` along an axis, with `keepdims` |
 //! | [`matrix`] | `matmul` (any rank, batched, broadcast), `matvec`, `eye`, `gram`, `trace`, `inv`, `solve`, `det`, `slogdet`, `matrix_rank`, `allclose` |
+//! | [`decomp`] | `svd`, `eigh`, `eig`, `qr`, `lu`, `cholesky`, `pinv`, `lstsq`, `cond`, spectral and nuclear norms |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
 //! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
@@ -50,6 +51,7 @@
 
 mod alloc;
 pub mod broadcast;
+pub mod decomp;
 pub mod error;
 pub mod for_numpy_users;
 mod gemv;

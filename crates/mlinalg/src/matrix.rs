@@ -650,7 +650,7 @@ where
 // Inverse, solve, determinant (LU with partial pivoting, faer)
 // ---------------------------------------------------------------------------------------------
 
-fn check_square(op: &'static str, shape: &[usize]) -> Result<()> {
+pub(crate) fn check_square(op: &'static str, shape: &[usize]) -> Result<()> {
     if shape.len() != 2 || shape[0] != shape[1] {
         return Err(Error::shape(
             op,
@@ -661,7 +661,7 @@ fn check_square(op: &'static str, shape: &[usize]) -> Result<()> {
     Ok(())
 }
 
-fn check_finite<T, S, D>(op: &'static str, what: &str, a: &ArrayBase<S, D>) -> Result<()>
+pub(crate) fn check_finite<T, S, D>(op: &'static str, what: &str, a: &ArrayBase<S, D>) -> Result<()>
 where
     T: Scalar,
     S: Data<Elem = T>,
@@ -871,7 +871,7 @@ where
 }
 
 /// Copies a faer matrix into a standard-layout ndarray.
-fn to_ndarray<T: Scalar>(m: faer::MatRef<'_, T>) -> Array2<T> {
+pub(crate) fn to_ndarray<T: Scalar>(m: faer::MatRef<'_, T>) -> Array2<T> {
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
