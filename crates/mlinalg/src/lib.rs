@@ -20,6 +20,7 @@
 //! | [`reduce`] | `sum`, `mean`, `var`/`std`, `max`/`min`, `argmax`/`argmin` along an axis, with `keepdims` |
 //! | [`matrix`] | `matmul` (any rank, batched, broadcast), `matvec`, `eye`, `gram`, `trace`, `inv`, `solve`, `det`, `slogdet`, `matrix_rank`, `allclose` |
 //! | [`decomp`] | `svd`, `eigh`, `eig`, `qr`, `lu`, `cholesky`, `pinv`, `lstsq`, `cond`, spectral and nuclear norms |
+//! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
 //! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
@@ -55,6 +56,7 @@ pub mod decomp;
 pub mod error;
 pub mod for_numpy_users;
 mod gemv;
+pub mod lowrank;
 pub mod matrix;
 pub mod random;
 pub mod reduce;
