@@ -6,6 +6,7 @@
 //! | function | NumPy / SciPy | notes |
 //! |---|---|---|
 //! | [`svd`] | `np.linalg.svd(a, full_matrices)` | `u`, `s` (descending), `vt` |
+//! | [`randomized_svd`], [`svd_flip`] | `sklearn.utils.extmath.randomized_svd`, `svd_flip` | top-k by random projection |
 //! | [`svdvals`] | `scipy.linalg.svdvals`, `np.linalg.svd(a, compute_uv=False)` | values only: faster |
 //! | [`eigh`], [`eigvalsh`] | `np.linalg.eigh`, `np.linalg.eigvalsh` | ascending; reads the lower triangle |
 //! | [`eig`], [`eigvals`] | `np.linalg.eig`, `np.linalg.eigvals` | complex; unit-norm vectors |
@@ -41,6 +42,7 @@ mod eig;
 mod eigh;
 mod lu;
 mod qr;
+mod randomized;
 mod svd;
 
 pub use eig::{eig, eigvals, Eig};
@@ -48,6 +50,7 @@ pub use eigh::{eigh, eigvalsh, Eigh};
 pub use lu::{cholesky, lu, Lu};
 pub use num_complex::Complex;
 pub use qr::{qr, Qr, QrMode};
+pub use randomized::{randomized_svd, svd_flip, PowerIterationNormalizer, RandomizedSvdOptions};
 pub use svd::{cond, lstsq, norm2, nuclear_norm, pinv, svd, svdvals, Lstsq, Svd};
 
 use ndarray::{Array1, ArrayBase, Data, Ix2};
