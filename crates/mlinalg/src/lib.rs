@@ -21,6 +21,7 @@
 //! | [`matrix`] | `matmul` (any rank, batched, broadcast), `matvec`, `eye`, `gram`, `trace`, `inv`, `solve`, `det`, `slogdet`, `matrix_rank`, `allclose` |
 //! | [`decomp`] | `svd`, `eigh`, `eig`, `qr`, `lu`, `cholesky`, `pinv`, `lstsq`, `cond`, spectral and nuclear norms |
 //! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
+//! | [`pca`] | `Pca` with scikit-learn's solvers, signs and attributes; streaming fit (`PcaAccumulator`) |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
 //! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
@@ -58,6 +59,7 @@ pub mod for_numpy_users;
 mod gemv;
 pub mod lowrank;
 pub mod matrix;
+pub mod pca;
 pub mod random;
 pub mod reduce;
 pub mod scalar;
