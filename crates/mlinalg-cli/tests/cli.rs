@@ -102,6 +102,10 @@ fn tour_prints_sections_and_writes_html() {
         "Outer product: from two vectors to a matrix",
         "Broadcasting: NumPy's shape extension rules",
         "Tensors: shapes, reshape, permute, squeeze",
+        "Eigenvectors: the directions a matrix only stretches",
+        "PCA: principal axes of correlated data",
+        "The SVD and the best low-rank approximation",
+        "The spectrum of a weight matrix, and LoRA",
     ];
     for h in headings {
         assert!(text.contains(h), "missing heading {h:?}:\n{text}");
@@ -127,6 +131,12 @@ fn tour_prints_sections_and_writes_html() {
         "operands could not be broadcast together with shapes (32, 768) (32,)", // broadcast error
         "(8, 12, 512, 64)",                                                     // permute
         "786,432",                                                              // numel
+        "[0.7071, 0.7071]",      // eigh of [[3,1],[1,3]]
+        "2.5  [0.8944, 0.4472]", // eig: λ = 2.5
+        "96.9%",                 // PC1 explains
+        "[9.5255, 0.5143]",      // σ of [[1,2],[3,4],[5,6]]
+        "99.71%",                // σ₁'s energy
+        "16,777,216",            // 4096² parameters
     ];
     for n in numbers {
         assert!(text.contains(n), "missing {n:?}:\n{text}");
@@ -181,7 +191,9 @@ fn tour_json_has_stable_keys() {
         }
     }
     let ids: Vec<&str> = sections.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert!(ids.contains(&"norms"), "{ids:?}");
+    for id in ["norms", "eigen", "pca", "svd", "spectrum"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
     assert!(v["html"]
         .as_str()
         .is_some_and(|p| p.ends_with("index.html")));

@@ -39,6 +39,12 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::matrix::mm;
 use crate::Scalar;
 
+/// A sum starting at +0.0 (`Iterator::sum` on floats starts at −0.0, so an empty sum would print
+/// as "-0").
+fn add_up(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |acc, v| acc + v)
+}
+
 /// Checks a requested rank against the most a (m, n) matrix can have.
 fn check_rank(op: &'static str, k: usize, shape: &[usize]) -> Result<()> {
     let most = shape.iter().copied().min().unwrap_or(0);
@@ -199,7 +205,7 @@ impl<T: Scalar> Spectrum<T> {
                 "singular values must be in descending order",
             ));
         }
-        let total_energy = s.iter().map(|x| x.as_f64() * x.as_f64()).sum();
+        let total_energy = add_up(s.iter().map(|x| x.as_f64() * x.as_f64()));
         Ok(Spectrum {
             singular_values,
             shape,
@@ -233,7 +239,7 @@ impl<T: Scalar> Spectrum<T> {
 
     /// ‖A‖_* = Σ σᵢ.
     pub fn nuclear_norm(&self) -> T {
-        T::cast_f64(self.singular_values.iter().map(|x| x.as_f64()).sum())
+        T::cast_f64(add_up(self.singular_values.iter().map(|x| x.as_f64())))
     }
 
     /// ‖A − A_k‖_F = sqrt(Σ_{i>k} σᵢ²), the Frobenius error of the best rank-k approximation.
@@ -248,12 +254,12 @@ impl<T: Scalar> Spectrum<T> {
     /// ```
     pub fn frobenius_error(&self, k: usize) -> Result<T> {
         self.check_k("frobenius_error", k)?;
-        let tail: f64 = self
+        let tail = self
             .singular_values
             .iter()
             .skip(k)
             .map(|x| x.as_f64() * x.as_f64())
-            .sum();
+            .fold(0.0, |acc, v| acc + v);
         Ok(T::cast_f64(tail.sqrt()))
     }
 
@@ -279,12 +285,12 @@ impl<T: Scalar> Spectrum<T> {
         if self.total_energy == 0.0 {
             return Ok(1.0);
         }
-        let head: f64 = self
+        let head = self
             .singular_values
             .iter()
             .take(k)
             .map(|x| x.as_f64() * x.as_f64())
-            .sum();
+            .fold(0.0, |acc, v| acc + v);
         Ok((head / self.total_energy).min(1.0))
     }
 
@@ -294,16 +300,16 @@ impl<T: Scalar> Spectrum<T> {
     /// squares does.
     pub fn sv_sum_fraction(&self, k: usize) -> Result<f64> {
         self.check_k("sv_sum_fraction", k)?;
-        let total: f64 = self.singular_values.iter().map(|x| x.as_f64()).sum();
+        let total = add_up(self.singular_values.iter().map(|x| x.as_f64()));
         if total == 0.0 {
             return Ok(1.0);
         }
-        let head: f64 = self
+        let head = self
             .singular_values
             .iter()
             .take(k)
             .map(|x| x.as_f64())
-            .sum();
+            .fold(0.0, |acc, v| acc + v);
         Ok((head / total).min(1.0))
     }
 
@@ -374,17 +380,17 @@ impl<T: Scalar> Spectrum<T> {
     /// # Ok::<(), mlinalg::Error>(())
     /// ```
     pub fn effective_rank(&self) -> f64 {
-        let total: f64 = self.singular_values.iter().map(|x| x.as_f64()).sum();
+        let total = add_up(self.singular_values.iter().map(|x| x.as_f64()));
         if total == 0.0 {
             return 0.0;
         }
-        let entropy: f64 = self
+        let entropy = self
             .singular_values
             .iter()
             .map(|x| x.as_f64() / total)
             .filter(|&p| p > 0.0)
             .map(|p| -p * p.ln())
-            .sum();
+            .fold(0.0, |acc, v| acc + v);
         entropy.exp()
     }
 

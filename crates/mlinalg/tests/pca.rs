@@ -238,7 +238,7 @@ fn the_seeds_correlated_2d_example() -> mlinalg::Result<()> {
     // y ≈ 2x with noise: PC1 explains ~97% along ≈ [0.45, 0.89].
     let mut rng = Rng::seed(42);
     let t = rng.normal_matrix::<f64>(200, 1)?;
-    let noise = rng.normal_matrix::<f64>(200, 2)? * 0.25;
+    let noise = rng.normal_matrix::<f64>(200, 2)? * 0.4;
     let x = ndarray::concatenate![Axis(1), t.clone(), &t * 2.0] + noise;
     let pca = Pca::new().n_components(2).fit(&x)?;
     let ratio = pca.explained_variance_ratio()[0];

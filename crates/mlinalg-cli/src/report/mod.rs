@@ -17,6 +17,6 @@ pub mod write;
 
 pub use html::Page;
 pub use section::{Block, Section};
-pub use svg::{Color, Figure};
+pub use svg::{Axes, Color, Figure};
 pub use table::{Cell, Table};
 pub use write::atomic_write;

@@ -11,13 +11,17 @@ use serde_json::json;
 use std::path::PathBuf;
 
 mod broadcasting;
+mod eigen;
 mod hadamard;
 mod matrices;
 mod norms;
 mod outer;
+mod pca;
 mod projection;
 mod rank;
 mod similarity;
+mod spectrum;
+mod svd;
 mod tensors;
 mod transpose;
 mod util;
@@ -39,6 +43,10 @@ const SECTIONS: &[Builder] = &[
     outer::section,
     broadcasting::section,
     tensors::section,
+    eigen::section,
+    pca::section,
+    svd::section,
+    spectrum::section,
 ];
 
 /// Options of `mlinalg tour`.
@@ -65,7 +73,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
     let mut page = Page::new(
         "mlinalg tour: the linear algebra of machine learning",
-        "Vectors, norms, similarity, projections, matrices, rank, broadcasting and tensor shapes: every number on this page was computed by the mlinalg library.",
+        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, eigenvectors, PCA, the SVD and low-rank approximation: every number on this page was computed by the mlinalg library.",
     );
     for s in &sections {
         page.section(s.clone());
