@@ -60,21 +60,75 @@ where
     let f = a.view().into_faer().partial_piv_lu();
     // faer: P·A = L·U with (P·A)[i] = A[fwd[i]]; so A = Pᵀ·L·U and p[fwd[i], i] = 1.
     let (fwd, _) = f.P().arrays();
-    for (i, &src) in fwd.iter().enumerate() {
-        p[[src, i]] = T::one();
-    }
-    let (l, u) = (f.L(), f.U());
-    let l = Array2::from_shape_fn((m, k), |(i, j)| {
+    let (lf, uf) = (f.L(), f.U());
+    let mut l = Array2::from_shape_fn((m, k), |(i, j)| {
         if i == j {
             T::one()
         } else if i > j {
-            l[(i, j)]
+            lf[(i, j)]
         } else {
             T::zero()
         }
     });
-    let u = Array2::from_shape_fn((k, n), |(i, j)| if i <= j { u[(i, j)] } else { T::zero() });
+    let mut u = Array2::from_shape_fn((k, n), |(i, j)| if i <= j { uf[(i, j)] } else { T::zero() });
+    let mut rows: Vec<usize> = fwd.to_vec();
+    if l.iter().chain(u.iter()).any(|x| !x.is_finite()) {
+        // A pivot column that is entirely zero: faer divides by the zero pivot. Factor again
+        // the way LAPACK's getrf does, leaving such a column of L at zero.
+        (rows, l, u) = lu_unblocked(a);
+    }
+    for (i, &src) in rows.iter().enumerate() {
+        p[[src, i]] = T::one();
+    }
     Ok(Lu { p, l, u })
+}
+
+/// Right-looking LU with partial pivoting, one column at a time (LAPACK's getf2): for the rare
+/// matrices with an all-zero pivot column, which it skips instead of dividing by zero. Returns
+/// the source row of each factored row, L (m, k) and U (k, n).
+fn lu_unblocked<T, S>(a: &ArrayBase<S, Ix2>) -> (Vec<usize>, Array2<T>, Array2<T>)
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let mut w = a.to_owned();
+    let mut rows: Vec<usize> = (0..m).collect();
+    for j in 0..k {
+        let pivot = (j..m).fold(j, |best, i| {
+            if w[[i, j]].abs() > w[[best, j]].abs() {
+                i
+            } else {
+                best
+            }
+        });
+        if pivot != j {
+            for c in 0..n {
+                w.swap([j, c], [pivot, c]);
+            }
+            rows.swap(j, pivot);
+        }
+        let d = w[[j, j]];
+        if d == T::zero() {
+            continue; // the whole column below is zero too: nothing to eliminate
+        }
+        for i in j + 1..m {
+            let factor = w[[i, j]] / d;
+            w[[i, j]] = factor;
+            for c in j + 1..n {
+                let t = w[[j, c]];
+                w[[i, c]] -= factor * t;
+            }
+        }
+    }
+    let l = Array2::from_shape_fn((m, k), |(i, j)| match i.cmp(&j) {
+        std::cmp::Ordering::Equal => T::one(),
+        std::cmp::Ordering::Greater => w[[i, j]],
+        std::cmp::Ordering::Less => T::zero(),
+    });
+    let u = Array2::from_shape_fn((k, n), |(i, j)| if i <= j { w[[i, j]] } else { T::zero() });
+    (rows, l, u)
 }
 
 /// The Cholesky factor of a symmetric positive definite matrix, `np.linalg.cholesky(a)`: the

@@ -69,10 +69,16 @@ where
             q: to_ndarray(f.compute_thin_Q().as_ref()),
             r: upper(to_ndarray(f.thin_R())),
         },
-        QrMode::Complete => Qr {
-            q: to_ndarray(f.compute_Q().as_ref()),
-            r: upper(to_ndarray(f.R())),
-        },
+        QrMode::Complete => {
+            // faer's R is (k, n); NumPy's complete R is (m, n), zero below row k.
+            let mut r = Array2::zeros((m, n));
+            r.slice_mut(ndarray::s![..k, ..])
+                .assign(&upper(to_ndarray(f.thin_R())));
+            Qr {
+                q: to_ndarray(f.compute_Q().as_ref()),
+                r,
+            }
+        }
     })
 }
 
