@@ -23,6 +23,7 @@
 //! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
 //! | [`pca`] | `Pca` with scikit-learn's solvers, signs and attributes; streaming fit (`PcaAccumulator`) |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
+//! | [`io`] | `.npy` read/write (memory-mapped views and row blocks for files larger than memory), `.npz` write, `.safetensors` read (F64/F32/F16/BF16 → f32/f64), PNG/JPEG to and from pixel arrays |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
 //! | [`error`] | [`Error`], [`ErrorKind`], [`Result`] |
 //! | [`for_numpy_users`] | a NumPy/PyTorch → mlinalg translation table, and what is different |
@@ -57,6 +58,7 @@ pub mod decomp;
 pub mod error;
 pub mod for_numpy_users;
 mod gemv;
+pub mod io;
 pub mod lowrank;
 pub mod matrix;
 pub mod pca;
