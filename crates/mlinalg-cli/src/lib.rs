@@ -9,4 +9,5 @@
 
 pub mod commands;
 pub mod error;
+pub mod progress;
 pub mod report;

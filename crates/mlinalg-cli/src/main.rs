@@ -15,7 +15,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "mlinalg", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  mlinalg tour                    walk through vectors, matrices and tensors\n  mlinalg tour --out report       write the HTML page to report/index.html\n  mlinalg tour --json | jq .      the same results as JSON"
+    after_help = "Examples:\n  mlinalg tour                    walk through vectors, matrices and tensors\n  mlinalg tour --out report       write the HTML page to report/index.html\n  mlinalg tour --json | jq .      the same results as JSON\n  mlinalg svd-image photo.png     compress a photo at ranks 5, 20, 50, 100\n  mlinalg spectrum model.safetensors\n  mlinalg pca emb.npy -n 64 -o reduced.npy"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -26,6 +26,12 @@ struct Cli {
 enum Command {
     /// A guided tour of ML linear algebra on built-in examples: tables here, figures in HTML.
     Tour(commands::tour::Args),
+    /// Compress a photo by truncated SVD at several ranks: PNGs, a contact sheet, the spectrum.
+    SvdImage(commands::svd_image::Args),
+    /// The singular value spectrum and ranks of every weight matrix of a .safetensors model.
+    Spectrum(commands::spectrum::Args),
+    /// Reduce the rows of a .npy matrix to their principal components (scikit-learn's PCA).
+    Pca(commands::pca::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +41,9 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Tour(args) => commands::tour::run(args),
+        Command::SvdImage(args) => commands::svd_image::run(args),
+        Command::Spectrum(args) => commands::spectrum::run(args),
+        Command::Pca(args) => commands::pca::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -105,6 +105,7 @@ fn tour_prints_sections_and_writes_html() {
         "Eigenvectors: the directions a matrix only stretches",
         "PCA: principal axes of correlated data",
         "The SVD and the best low-rank approximation",
+        "Compressing a photo with the SVD",
         "The spectrum of a weight matrix, and LoRA",
     ];
     for h in headings {
@@ -144,6 +145,10 @@ fn tour_prints_sections_and_writes_html() {
     let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html written");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.matches("<svg").count() >= 3, "at least three figures");
+    assert!(
+        html.contains("data:image/png;base64,"),
+        "the photo strip is embedded"
+    );
     assert!(html.contains("Rank and the LoRA parameter count"));
     assert!(
         !html.contains("<script") && !html.contains("<link"),
@@ -191,7 +196,7 @@ fn tour_json_has_stable_keys() {
         }
     }
     let ids: Vec<&str> = sections.iter().filter_map(|s| s["id"].as_str()).collect();
-    for id in ["norms", "eigen", "pca", "svd", "spectrum"] {
+    for id in ["norms", "eigen", "pca", "svd", "photo", "spectrum"] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     assert!(v["html"]

@@ -1,6 +1,9 @@
 //! One module per subcommand. Each exposes `Args` (clap derive) and
 //! `run(&Args) -> Result<(), CliError>`.
 
+pub mod pca;
+pub mod spectrum;
+pub mod svd_image;
 pub mod tour;
 
 use crate::error::CliError;

@@ -42,6 +42,7 @@ td pre { margin: 0; }
 .error pre { color: var(--bad); margin: 4px 0 0; white-space: pre-wrap; }
 .figures { display: flex; flex-wrap: wrap; gap: 16px; }
 figure { margin: 8px 0; }
+figure.wide img { max-width: 100%; height: auto; image-rendering: auto; }
 figcaption { color: var(--muted); font-size: 13px; max-width: 380px; }
 footer { color: var(--muted); font-size: 13px; margin-top: 24px; }
 "#;

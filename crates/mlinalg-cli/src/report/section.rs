@@ -16,6 +16,13 @@ pub enum Block {
         /// What the figure shows, one sentence.
         caption: String,
     },
+    /// A raster image (HTML only, embedded as a data URL) with its caption.
+    Image {
+        /// The PNG file's bytes.
+        png: Vec<u8>,
+        /// What the image shows, one sentence.
+        caption: String,
+    },
     /// A sentence of commentary.
     Note(String),
     /// An error returned by the library on purpose (a demonstration), shown verbatim.
@@ -70,6 +77,15 @@ impl Section {
         self
     }
 
+    /// Appends a PNG image (shown in the HTML report; the terminal shows its caption).
+    pub fn image(&mut self, png: Vec<u8>, caption: impl Into<String>) -> &mut Self {
+        self.blocks.push(Block::Image {
+            png,
+            caption: caption.into(),
+        });
+        self
+    }
+
     /// Appends a note.
     pub fn note(&mut self, text: impl Into<String>) -> &mut Self {
         self.blocks.push(Block::Note(text.into()));
@@ -98,7 +114,7 @@ impl Section {
             out.push('\n');
             match block {
                 Block::Table(t) => out.push_str(&t.to_text("  ")),
-                Block::Figure { caption, .. } => {
+                Block::Figure { caption, .. } | Block::Image { caption, .. } => {
                     out.push_str(&format!("  [figure in the HTML report: {caption}]\n"))
                 }
                 Block::Note(n) => out.push_str(&format!("  {n}\n")),
@@ -127,6 +143,11 @@ impl Section {
                     figure.to_svg(),
                     escape(caption)
                 )),
+                Block::Image { png, caption } => out.push_str(&format!(
+                    "<figure class=\"wide\">\n<img alt=\"{0}\" src=\"data:image/png;base64,{1}\">\n<figcaption>{0}</figcaption>\n</figure>\n",
+                    escape(caption),
+                    base64(png)
+                )),
                 Block::Note(n) => out.push_str(&format!("<p>{}</p>\n", escape(n))),
                 Block::Error { attempt, message } => out.push_str(&format!(
                     "<div class=\"error\"><code>{}</code><pre>error: {}</pre></div>\n",
@@ -151,7 +172,9 @@ impl Section {
         for block in &self.blocks {
             match block {
                 Block::Table(t) => tables.push(t.to_json()),
-                Block::Figure { caption, .. } => figures.push(json!(caption)),
+                Block::Figure { caption, .. } | Block::Image { caption, .. } => {
+                    figures.push(json!(caption))
+                }
                 Block::Note(n) => notes.push(json!(n)),
                 Block::Error { attempt, message } => {
                     errors.push(json!({"attempt": attempt, "message": message}))
@@ -202,5 +225,43 @@ mod tests {
         assert_eq!(json["id"], "norms");
         assert_eq!(json["tables"][0]["rows"][0][1], 5.0);
         assert_eq!(json["errors"][0]["message"], "div: shapes differ");
+    }
+}
+
+/// Standard base64 (RFC 4648, with padding), for embedding images in a self-contained page.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod base64_tests {
+    #[test]
+    fn base64_matches_rfc_4648_examples() {
+        for (raw, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(raw.as_bytes()), coded);
+        }
     }
 }

@@ -17,6 +17,7 @@ mod matrices;
 mod norms;
 mod outer;
 mod pca;
+mod photo;
 mod projection;
 mod rank;
 mod similarity;
@@ -46,6 +47,7 @@ const SECTIONS: &[Builder] = &[
     eigen::section,
     pca::section,
     svd::section,
+    photo::section,
     spectrum::section,
 ];
 
