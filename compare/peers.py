@@ -447,7 +447,7 @@ def torch_solve_inv(t):
 
 def torch_lowrank(t):
     """W7: torch.svd_lowrank with q = 74 (64 + scikit-learn's 10 oversamples; torch's default q
-    is 6), at torch's default niter=2 and at scikit-learn's 7."""
+    is 6), at torch's default niter=2 (task "niter2") and at scikit-learn's 7 ("niter7")."""
     import torch
 
     g_np = _w7_matrix()
@@ -455,11 +455,13 @@ def torch_lowrank(t):
     torch.manual_seed(0)
     kept = []
     with torch.inference_mode():
-        for system, niter in (("torch-svd_lowrank", 2), ("torch-svd_lowrank-niter7", 7)):
+        for niter in (7, 2):
             samples, f = t.time_keep(lambda: torch.svd_lowrank(g, q=74, niter=niter))
-            kept.append((system, f"torch.svd_lowrank(g, q=74, niter={niter}), top 64 kept", samples, f[1][:64].numpy()))
+            kept.append((f"niter{niter}", f"torch.svd_lowrank(g, q=74, niter={niter}), top 64 kept", samples,
+                         f[1][:64].numpy()))
     exact = _w7_exact(g_np)
-    return [(system, note, samples, {"accuracy": _sv_errors(s, exact)}) for system, note, samples, s in kept]
+    return [("torch-svd_lowrank", note, samples, {"task": task, "accuracy": _sv_errors(s, exact)})
+            for task, note, samples, s in kept]
 
 
 def _torch_svd_thin(img):
@@ -524,8 +526,8 @@ def sk_randomized_svd(t):
 
     g = _w7_matrix()
     samples, f = t.time_keep(lambda: randomized_svd(g, 64, random_state=0))
-    return [("sklearn", "randomized_svd(g, 64, random_state=0), defaults", samples,
-             {"accuracy": _sv_errors(f[1], _w7_exact(g))})]
+    return [("sklearn-randomized_svd", "randomized_svd(g, 64, random_state=0), defaults (7 power iterations)",
+             samples, {"task": "niter7", "accuracy": _sv_errors(f[1], _w7_exact(g))})]
 
 
 SKLEARN = {

@@ -1,8 +1,8 @@
 //! `mlinalg-compare`: the mlinalg side of the side-by-side speed comparison in `compare/`.
 //!
 //! Times mlinalg's functions on the workloads of `shared/bench/WORKLOADS.md` (same ids, same
-//! shapes, seeded standard-normal inputs) and prints the median time and the workload's figure
-//! (GFLOP/s, GB/s, ms). `compare/run.py` runs this binary and the Python peers (`compare/peers.py`)
+//! shapes, seeded standard-normal inputs; W11 the camera.png pixels) and prints the median time,
+//! the workload's figure (GFLOP/s, GB/s, ms) and, for W6, W7 and W11, accuracy figures. `compare/run.py` runs this binary and the Python peers (`compare/peers.py`)
 //! in one run and prints the ratios; run it alone with
 //!
 //! ```text
@@ -10,8 +10,10 @@
 //! ```
 //!
 //! Adding a workload: write a `fn wN(t: &Timer) -> Vec<Measurement>` that builds the inputs outside
-//! the timed region and times the call with [`Timer::time`], and add a row to [`WORKLOADS`] (and the
-//! matching rows in `compare/workloads.py` and `compare/peers.py`).
+//! the timed region and times the call with [`Timer::time`] (or [`Timer::time_keep`] when the
+//! result is checked for accuracy), and add a row to [`WORKLOADS`] (and the matching rows in
+//! `compare/workloads.py` and `compare/peers.py`). A workload with several operations gives each
+//! [`Measurement`] a task (W6: the PCA solver, W12: solve / inv); rows are compared per task.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -589,15 +591,17 @@ fn w7(t: &Timer) -> Vec<Measurement> {
     let weights = Array1::from_shape_fn(K, |i| 1.0 / (i + 1) as f64);
     let low = try_setup!(matrix::mm(&(&u * &weights), &q.t()));
     let g: Array2<f32> = (noise * 0.01 + low).mapv(|v| v as f32);
+    // Two tasks, so that each is compared with peers doing the same work: scikit-learn's defaults
+    // (7 power iterations for this shape) and torch.svd_lowrank's 2 power iterations.
     let variants = [
         (
-            "mlinalg",
+            "niter7",
             "decomp::randomized_svd(&g, 64, &RandomizedSvdOptions::default()): scikit-learn's defaults (10 oversamples, 7 power iterations, LU)",
             RandomizedSvdOptions::default(),
         ),
         (
-            "mlinalg-niter2",
-            "randomized_svd with n_iter 2 (torch.svd_lowrank's default) and 10 oversamples",
+            "niter2",
+            "randomized_svd with n_iter Some(2) (torch.svd_lowrank's default) and 10 oversamples",
             RandomizedSvdOptions {
                 n_iter: Some(2),
                 ..RandomizedSvdOptions::default()
@@ -605,9 +609,9 @@ fn w7(t: &Timer) -> Vec<Measurement> {
         ),
     ];
     let mut results = Vec::new();
-    for (system, note, options) in variants {
+    for (task, note, options) in variants {
         results.push((
-            system,
+            task,
             note,
             t.time_keep(|| decomp::randomized_svd(&g, K, &options))
                 .map(|(samples, f)| (samples, f.s)),
@@ -617,7 +621,7 @@ fn w7(t: &Timer) -> Vec<Measurement> {
     let exact = exact_top_singular_values(&g, K);
     results
         .into_iter()
-        .map(|(system, note, r)| match (r, &exact) {
+        .map(|(task, note, r)| match (r, &exact) {
             (Ok((samples, s)), Ok(exact)) => {
                 let s: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
                 let l2 = s
@@ -627,14 +631,16 @@ fn w7(t: &Timer) -> Vec<Measurement> {
                     .sum::<f64>()
                     .sqrt()
                     / exact.iter().map(|b| b * b).sum::<f64>().sqrt();
-                Measurement::new(system, note, Ok(samples))
+                Measurement::new("mlinalg", note, Ok(samples))
+                    .task(task)
                     .accuracy("sv_max_rel_err", max_rel_diff(s, exact))
                     .accuracy("sv_rel_err_l2", l2)
             }
             (Ok(_), Err(e)) => {
-                Measurement::new(system, note, Err(format!("exact reference failed: {e}")))
+                Measurement::new("mlinalg", note, Err(format!("exact reference failed: {e}")))
+                    .task(task)
             }
-            (Err(e), _) => Measurement::new(system, note, Err(e)),
+            (Err(e), _) => Measurement::new("mlinalg", note, Err(e)).task(task),
         })
         .collect()
 }
@@ -731,8 +737,9 @@ mlinalg-compare: time mlinalg on the workloads of shared/bench/WORKLOADS.md
 USAGE: mlinalg-compare [--workloads W1a,W1b,...] [--repeats N] [--warmup N] [--json] [--list]
 
   --workloads IDS  comma-separated workload ids (default: all; --list shows them)
-  --repeats N      timed runs per workload, median reported (default 7; W1d takes at least 20)
-  --warmup N       untimed runs first (default 2)
+  --repeats N      timed runs per workload, median reported (default 7; W1d takes at least 20,
+                   W6 at most 3 and its Full solver 1)
+  --warmup N       untimed runs first (default 2; W6 none, W7 at most 1)
   --json           one JSON object on stdout instead of a table
   --list           list the workloads and exit
 

@@ -6,8 +6,10 @@
 //! scaled by linspace(3, 0.1, 768)[j], so the variances decay. 300 MB; the solvers allocate a few
 //! copies more (the centred data, the SVD's U): about 1.5 GB at peak.
 //!
-//! Each fit takes seconds, so criterion's minimum of 10 samples of one call each is what runs:
-//! on 2 cores, about 1.5 min for `Full`, 0.5 min for `CovarianceEigh` and 1.5 min for `Randomized`.
+//! Each fit takes seconds, so criterion's minimum of 10 samples of one call each is what runs
+//! (criterion warns that it cannot finish 10 samples in the target time: expected). On 2 busy
+//! cores the whole bench took about 4 min: `Full` ~2 min, `CovarianceEigh` ~20 s, `Randomized`
+//! ~1 min.
 //!
 //! ```sh
 //! cargo bench -p mlinalg --bench pca                       # all three solvers
