@@ -1,14 +1,19 @@
-"""The Python side of compare/: times one peer (NumPy or PyTorch CPU) on the workloads of
-shared/bench/WORKLOADS.md and prints the timings (a table, or JSON with --json).
+"""The Python side of compare/: times one peer (NumPy, SciPy, PyTorch CPU or scikit-learn) on the
+workloads of shared/bench/WORKLOADS.md and prints the timings (a table, or JSON with --json).
 
 Run by compare/run.py in its virtualenv, one process per peer and workload, with the thread count
-set and, for NumPy, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (see shared/bench/anchors/README.md).
+set and, for the OpenBLAS peers (NumPy, SciPy, scikit-learn), OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE
+unset (see shared/bench/anchors/README.md).
 Alone:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE compare/.venv/bin/python compare/peers.py --peer numpy
 
 Inputs: numpy.random.default_rng(0).standard_normal per workload, cast to the workload's dtype
-(torch gets the same arrays through torch.from_numpy). Timing: `--warmup` untimed calls, then
-`--repeats` timed calls (at least the workload's min_runs); the caller takes the median.
-Adding a workload: a function `(timer) -> [(system, note, samples)]` in NUMPY / TORCH below.
+(torch gets the same arrays through torch.from_numpy); W6 and W7 build the anchor script's
+matrices from those draws; W11 reads shared/data/images/camera.png with Pillow. Timing:
+`--warmup` untimed calls, then `--repeats` timed calls (within the workload's min_runs/max_runs);
+the caller takes the median.
+Adding a workload: a function `(timer) -> [(system, note, samples)]` in a peer table below; a
+fourth item, a dict, may give the row's "task" (W6: the PCA solver, W12: solve or inv) and its
+"accuracy" ({name: value}, computed from the system's own result outside the timed region).
 """
 import argparse
 import json
@@ -39,6 +44,24 @@ class Timer:
             samples.append(time.perf_counter() - t)
         return samples
 
+    def time_keep(self, fn):
+        """As time(), and returns (samples, the last run's result) for an accuracy check; that
+        run's clock stops before its result is freed (as Timer::time_keep on the Rust side)."""
+        for _ in range(self.warmup):
+            fn()
+        samples, out, n = [], None, max(self.runs, 1)
+        for i in range(n):
+            t = time.perf_counter()
+            out = fn()
+            if i + 1 < n:
+                out = None  # freed inside the timed region, as in time()
+            samples.append(time.perf_counter() - t)
+        return samples, out
+
+    def at_most(self, runs: int) -> "Timer":
+        """The same timer with at most `runs` timed runs (a solver slower than the others)."""
+        return Timer(self.warmup, max(1, min(self.runs, runs)))
+
 
 def _rng():
     import numpy as np
@@ -48,6 +71,121 @@ def _rng():
 
 def _normal(rng, shape, dtype):
     return rng.standard_normal(shape).astype(dtype)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.path.join(HERE, ".cache")  # git-ignored: W7's exact reference, keyed by the input's hash
+IMAGE = os.path.join(HERE, "..", "..", "shared", "data", "images", "camera.png")
+
+
+def _w6_data():
+    """W6: (100000, 768) f32, standard normal with column j scaled by linspace(3, 0.1, 768)[j]
+    (the anchor script's data: decaying variances, so the top 128 components are well defined)."""
+    import numpy as np
+
+    x = _normal(_rng(), (100_000, 768), np.float32)
+    x *= np.linspace(3, 0.1, 768).astype(np.float32)
+    return x
+
+
+def _w7_matrix():
+    """W7: the anchor script's (4096, 4096) f32 matrix, 0.01 * noise + U diag(1, 1/2, .., 1/64) Q^T
+    with U, Q (4096, 64) orthonormal columns, built in f64."""
+    import numpy as np
+
+    rng = _rng()
+    u = np.linalg.svd(rng.standard_normal((4096, 64)), full_matrices=False)[0]
+    noise = rng.standard_normal((4096, 4096))
+    q = np.linalg.qr(rng.standard_normal((4096, 64)))[0]
+    return (noise * 0.01 + (u * (1.0 / np.arange(1, 65))) @ q.T).astype(np.float32)
+
+
+def _w7_exact(g, k=64):
+    """The exact top-k singular values of g, descending: square roots of the top eigenvalues of the
+    f64 Gram matrix g^T g (as the Rust side). Tens of seconds, so cached in compare/.cache by the
+    input's SHA-256 (the sklearn and torch processes share the input)."""
+    import hashlib
+
+    import numpy as np
+
+    key = hashlib.sha256(np.ascontiguousarray(g).tobytes()).hexdigest()[:16]
+    path = os.path.join(CACHE, f"W7-exact-top{k}-{key}.npy")
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass
+    g64 = g.astype(np.float64)
+    w = np.linalg.eigvalsh(g64.T @ g64)
+    exact = np.sqrt(np.maximum(w[::-1][:k], 0.0))
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.npy"
+    np.save(tmp, exact)
+    os.replace(tmp, path)
+    return exact
+
+
+def _sv_errors(s, exact) -> dict:
+    import numpy as np
+
+    s = np.asarray(s, dtype=np.float64)[: len(exact)]
+    return {
+        "sv_max_rel_err": float(np.max(np.abs(s - exact) / exact)),
+        "sv_rel_err_l2": float(np.linalg.norm(s - exact) / np.linalg.norm(exact)),
+    }
+
+
+def _synthetic_image():
+    """The W11 stand-in when the image is absent: the closed form of synthetic_image() in
+    compare/src/main.rs."""
+    import numpy as np
+
+    i, j = np.meshgrid(np.arange(512), np.arange(512), indexing="ij")
+    x, y = i.astype(np.float64), j.astype(np.float64)
+    return (128.0 + 50.0 * np.sin(x * 0.05) * np.cos(y * 0.031) + 40.0 * np.sin((x + 2.0 * y) * 0.013)
+            + ((i * 7 + j * 13) % 23) - 11.0)
+
+
+def _w11_image():
+    """W11: camera.png as f64 pixel values 0..255 (Pillow, convert("L")), else the synthetic image."""
+    import numpy as np
+
+    try:
+        from PIL import Image
+
+        with Image.open(IMAGE) as im:
+            return np.asarray(im.convert("L"), dtype=np.float64), "camera.png, the same pixels as mlinalg"
+    except Exception as e:  # absent shared/ or Pillow: say so in the note
+        return _synthetic_image(), f"camera.png unavailable ({e!r}): the synthetic 512x512 image, as mlinalg"
+
+
+def _rank_k_errors(img, u, s, vt) -> dict:
+    """||A - A_k||_F / ||A||_F for k in {5, 20, 50, 100}, from the factors."""
+    import numpy as np
+
+    norm = np.linalg.norm(img)
+    return {f"rel_fro_err_k{k}": float(np.linalg.norm(img - (u[:, :k] * s[:k]) @ vt[:k]) / norm)
+            for k in (5, 20, 50, 100)}
+
+
+def _w11(system, call, svd):
+    """W11 for a peer: `svd(img)` returns (u, s, vt) as NumPy arrays (or tensors)."""
+
+    def run(t):
+        import numpy as np
+
+        img, source = _w11_image()
+        samples, f = t.time_keep(lambda: svd(img))
+        u, s, vt = (np.asarray(x) for x in f)
+        return [(system, f"{call} of {source}; accuracy: ||A - A_k||_F / ||A||_F", samples,
+                 {"accuracy": _rank_k_errors(img, u, s, vt)})]
+
+    return run
+
+
+def _w5a_matrix():
+    """W5a: A = X^T X / n with X (4000, 768) f64, as the anchor script."""
+    x = _normal(_rng(), (4000, 768), "float64")
+    return x.T @ x / 4000
 
 
 # ---------------------------------------------------------------- NumPy
@@ -85,12 +223,134 @@ def np_batched(t):
     ]
 
 
+def np_svd(m, n, dtype):
+    def run(t):
+        import numpy as np
+
+        a = _normal(_rng(), (m, n), getattr(np, dtype))
+        return [("numpy", "np.linalg.svd(a, full_matrices=False)", t.time(lambda: np.linalg.svd(a, full_matrices=False)))]
+
+    return run
+
+
+def np_svdvals(t):
+    import numpy as np
+
+    a = _normal(_rng(), (2304, 768), np.float32)
+    return [("numpy", "np.linalg.svd(a, compute_uv=False)", t.time(lambda: np.linalg.svd(a, compute_uv=False)))]
+
+
+def np_eigh(t):
+    import numpy as np
+
+    a = _w5a_matrix()
+    return [("numpy", "np.linalg.eigh(a)", t.time(lambda: np.linalg.eigh(a)))]
+
+
+def np_eig(t):
+    import numpy as np
+
+    a = _normal(_rng(), (512, 512), np.float64)
+    return [("numpy", "np.linalg.eig(a)", t.time(lambda: np.linalg.eig(a)))]
+
+
+def np_solve_inv(t):
+    import numpy as np
+
+    rng = _rng()
+    a = _normal(rng, (1024, 1024), np.float64)
+    b = _normal(rng, (1024, 1), np.float64)
+    return [
+        ("numpy", "np.linalg.solve(a, b), b (1024, 1)", t.time(lambda: np.linalg.solve(a, b)), {"task": "solve"}),
+        ("numpy", "np.linalg.inv(a)", t.time(lambda: np.linalg.inv(a)), {"task": "inv"}),
+    ]
+
+
+def _np_svd_thin(img):
+    import numpy as np
+
+    return np.linalg.svd(img, full_matrices=False)
+
+
 NUMPY = {
     "W1a": np_gemm(1024, "float32"),
     "W1b": np_gemm(2048, "float32"),
     "W1c": np_gemm(2048, "float64"),
     "W1d": np_gemv,
     "W2": np_batched,
+    "W4a": np_svd(1000, 768, "float64"),
+    "W4b": np_svd(2304, 768, "float32"),
+    "W4c": np_svdvals,
+    "W5a": np_eigh,
+    "W5b": np_eig,
+    "W11": _w11("numpy", "np.linalg.svd(img, full_matrices=False)", _np_svd_thin),
+    "W12": np_solve_inv,
+}
+
+
+# ---------------------------------------------------------------- SciPy (its own OpenBLAS, LAPACK defaults)
+def sp_svd(m, n, dtype):
+    def run(t):
+        import numpy as np
+        import scipy.linalg as sl
+
+        a = _normal(_rng(), (m, n), getattr(np, dtype))
+        return [("scipy", "scipy.linalg.svd(a, full_matrices=False) (gesdd)",
+                 t.time(lambda: sl.svd(a, full_matrices=False)))]
+
+    return run
+
+
+def sp_svdvals(t):
+    import numpy as np
+    import scipy.linalg as sl
+
+    a = _normal(_rng(), (2304, 768), np.float32)
+    return [("scipy", "scipy.linalg.svdvals(a)", t.time(lambda: sl.svdvals(a)))]
+
+
+def sp_eigh(t):
+    import scipy.linalg as sl
+
+    a = _w5a_matrix()
+    return [("scipy", "scipy.linalg.eigh(a) (evr)", t.time(lambda: sl.eigh(a)))]
+
+
+def sp_eig(t):
+    import numpy as np
+    import scipy.linalg as sl
+
+    a = _normal(_rng(), (512, 512), np.float64)
+    return [("scipy", "scipy.linalg.eig(a)", t.time(lambda: sl.eig(a)))]
+
+
+def sp_solve_inv(t):
+    import numpy as np
+    import scipy.linalg as sl
+
+    rng = _rng()
+    a = _normal(rng, (1024, 1024), np.float64)
+    b = _normal(rng, (1024, 1), np.float64)
+    return [
+        ("scipy", "scipy.linalg.solve(a, b), b (1024, 1)", t.time(lambda: sl.solve(a, b)), {"task": "solve"}),
+        ("scipy", "scipy.linalg.inv(a)", t.time(lambda: sl.inv(a)), {"task": "inv"}),
+    ]
+
+
+def _sp_svd_thin(img):
+    import scipy.linalg as sl
+
+    return sl.svd(img, full_matrices=False)
+
+
+SCIPY = {
+    "W4a": sp_svd(1000, 768, "float64"),
+    "W4b": sp_svd(2304, 768, "float32"),
+    "W4c": sp_svdvals,
+    "W5a": sp_eigh,
+    "W5b": sp_eig,
+    "W11": _w11("scipy", "scipy.linalg.svd(img, full_matrices=False)", _sp_svd_thin),
+    "W12": sp_solve_inv,
 }
 
 
@@ -131,15 +391,151 @@ def torch_batched(t):
         return [("torch", "torch.matmul(x, W)", t.time(lambda: torch.matmul(x, w)))]
 
 
+def torch_svd(m, n, dtype):
+    def run(t):
+        import numpy as np
+        import torch
+
+        a = torch.from_numpy(_normal(_rng(), (m, n), getattr(np, dtype)))
+        with torch.inference_mode():
+            return [("torch", "torch.linalg.svd(a, full_matrices=False)",
+                     t.time(lambda: torch.linalg.svd(a, full_matrices=False)))]
+
+    return run
+
+
+def torch_svdvals(t):
+    import numpy as np
+    import torch
+
+    a = torch.from_numpy(_normal(_rng(), (2304, 768), np.float32))
+    with torch.inference_mode():
+        return [("torch", "torch.linalg.svdvals(a)", t.time(lambda: torch.linalg.svdvals(a)))]
+
+
+def torch_eigh(t):
+    import torch
+
+    a = torch.from_numpy(_w5a_matrix())
+    with torch.inference_mode():
+        return [("torch", "torch.linalg.eigh(a)", t.time(lambda: torch.linalg.eigh(a)))]
+
+
+def torch_eig(t):
+    import numpy as np
+    import torch
+
+    a = torch.from_numpy(_normal(_rng(), (512, 512), np.float64))
+    with torch.inference_mode():
+        return [("torch", "torch.linalg.eig(a)", t.time(lambda: torch.linalg.eig(a)))]
+
+
+def torch_solve_inv(t):
+    import numpy as np
+    import torch
+
+    rng = _rng()
+    a = torch.from_numpy(_normal(rng, (1024, 1024), np.float64))
+    b = torch.from_numpy(_normal(rng, (1024, 1), np.float64))
+    with torch.inference_mode():
+        return [
+            ("torch", "torch.linalg.solve(a, b), b (1024, 1)", t.time(lambda: torch.linalg.solve(a, b)),
+             {"task": "solve"}),
+            ("torch", "torch.linalg.inv(a)", t.time(lambda: torch.linalg.inv(a)), {"task": "inv"}),
+        ]
+
+
+def torch_lowrank(t):
+    """W7: torch.svd_lowrank with q = 74 (64 + scikit-learn's 10 oversamples; torch's default q
+    is 6), at torch's default niter=2 (task "niter2") and at scikit-learn's 7 ("niter7")."""
+    import torch
+
+    g_np = _w7_matrix()
+    g = torch.from_numpy(g_np)
+    torch.manual_seed(0)
+    kept = []
+    with torch.inference_mode():
+        for niter in (7, 2):
+            samples, f = t.time_keep(lambda: torch.svd_lowrank(g, q=74, niter=niter))
+            kept.append((f"niter{niter}", f"torch.svd_lowrank(g, q=74, niter={niter}), top 64 kept", samples,
+                         f[1][:64].numpy()))
+    exact = _w7_exact(g_np)
+    return [("torch-svd_lowrank", note, samples, {"task": task, "accuracy": _sv_errors(s, exact)})
+            for task, note, samples, s in kept]
+
+
+def _torch_svd_thin(img):
+    import torch
+
+    with torch.inference_mode():
+        u, s, vt = torch.linalg.svd(torch.from_numpy(img), full_matrices=False)
+    return u.numpy(), s.numpy(), vt.numpy()
+
+
 TORCH = {
     "W1a": torch_gemm(1024, "float32"),
     "W1b": torch_gemm(2048, "float32"),
     "W1c": torch_gemm(2048, "float64"),
     "W1d": torch_gemv,
     "W2": torch_batched,
+    "W4a": torch_svd(1000, 768, "float64"),
+    "W4b": torch_svd(2304, 768, "float32"),
+    "W4c": torch_svdvals,
+    "W5a": torch_eigh,
+    "W5b": torch_eig,
+    "W7": torch_lowrank,
+    "W11": _w11("torch", "torch.linalg.svd(img, full_matrices=False)", _torch_svd_thin),
+    "W12": torch_solve_inv,
 }
 
-PEERS = {"numpy": NUMPY, "torch": TORCH}
+
+# ---------------------------------------------------------------- scikit-learn
+def sk_pca(t):
+    """W6: PCA(128, svd_solver=...).fit_transform for each solver; full first, as the accuracy
+    reference (explained_variance_ratio_) of the other two."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    x = _w6_data()
+    out, reference = [], None
+    for solver in ("full", "covariance_eigh", "randomized"):
+        timer = t.at_most(1) if solver == "full" else t
+
+        def fit(solver=solver):
+            pca = PCA(n_components=128, svd_solver=solver, random_state=0)
+            pca.fit_transform(x)
+            return pca
+
+        samples, pca = timer.time_keep(fit)
+        evr = np.asarray(pca.explained_variance_ratio_, dtype=np.float64)
+        note = f"PCA(128, svd_solver={solver!r}, random_state=0).fit_transform(x); {timer.runs} timed run(s), no warm-up; "
+        if solver == "full":
+            reference = evr
+            out.append(("sklearn", note + "the accuracy reference of the other solvers", samples, {"task": solver}))
+        else:
+            acc = {"evr_max_rel_diff_vs_full": float(np.max(np.abs(evr - reference) / reference))}
+            out.append(("sklearn", note + "accuracy: max relative difference of explained_variance_ratio_ vs sklearn full",
+                        samples, {"task": solver, "accuracy": acc}))
+    return out
+
+
+def sk_randomized_svd(t):
+    """W7: sklearn.utils.extmath.randomized_svd(g, 64) with its defaults (10 oversamples, 7 power
+    iterations for this shape, LU normalisation)."""
+    from sklearn.utils.extmath import randomized_svd
+
+    g = _w7_matrix()
+    samples, f = t.time_keep(lambda: randomized_svd(g, 64, random_state=0))
+    return [("sklearn-randomized_svd", "randomized_svd(g, 64, random_state=0), defaults (7 power iterations)",
+             samples, {"task": "niter7", "accuracy": _sv_errors(f[1], _w7_exact(g))})]
+
+
+SKLEARN = {
+    "W6": sk_pca,
+    "W7": sk_randomized_svd,
+}
+
+PEERS = {"numpy": NUMPY, "scipy": SCIPY, "torch": TORCH, "sklearn": SKLEARN}
 
 
 def peer_info(peer: str, threads: int) -> dict:
@@ -149,6 +545,15 @@ def peer_info(peer: str, threads: int) -> dict:
     info = {"peer": peer, "numpy": np.__version__, "python": sys.version.split()[0]}
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         info[var] = os.environ.get(var)
+    if peer in ("scipy", "sklearn"):
+        import scipy
+        import scipy.linalg  # noqa: F401  loads SciPy's own OpenBLAS, so threadpoolctl sees and limits it
+
+        info["scipy"] = scipy.__version__
+    if peer == "sklearn":
+        import sklearn
+
+        info["sklearn"] = sklearn.__version__
     if peer == "torch":
         import torch
 
@@ -193,23 +598,26 @@ def main(argv=None) -> int:
         fn = table.get(w.id)
         if fn is None:
             continue  # this peer has no implementation of this workload
-        timer = Timer(args.warmup, max(args.repeats, w.min_runs))
+        timer = Timer(w.warmups(args.warmup), w.runs(args.repeats))
         try:
             measured = fn(timer)
         except Exception as e:
             results.append({"workload": w.id, "system": args.peer, "error": repr(e)})
             continue
-        for system, note, samples in measured:
+        for system, note, samples, *extra in measured:
+            extra = extra[0] if extra else {}
             med = workloads.median(samples)
             results.append(
                 {
                     "workload": w.id,
+                    "task": extra.get("task", ""),
                     "system": system,
                     "note": note,
                     "unit": w.unit,
                     "median_s": med,
                     "figure": w.figure(med),
                     "samples_s": samples,
+                    "accuracy": extra.get("accuracy", {}),
                 }
             )
     if args.json:
@@ -218,12 +626,14 @@ def main(argv=None) -> int:
         for p in info.get("threadpools", []):
             print(f"# {p['internal_api']} {p['version']} {p.get('architecture')} threads={p['num_threads']}")
         for r in results:
+            wid = f"{r['workload']} {r.get('task', '')}".strip()
             if "error" in r:
-                print(f"{r['workload']:<5} {r['system']:<18} error: {r['error']}")
+                print(f"{wid:<20} {r['system']:<26} error: {r['error']}")
             else:
+                acc = "".join(f"; {k}={v:.3e}" for k, v in r["accuracy"].items())
                 print(
-                    f"{r['workload']:<5} {r['system']:<18} {r['figure']:9.1f} {r['unit']:<8} "
-                    f"median {r['median_s'] * 1e3:9.3f} ms  ({len(r['samples_s'])} runs; {r['note']})"
+                    f"{wid:<20} {r['system']:<26} {r['figure']:9.1f} {r['unit']:<8} "
+                    f"median {r['median_s'] * 1e3:9.3f} ms  ({len(r['samples_s'])} runs; {r['note']}{acc})"
                 )
     return 0
 

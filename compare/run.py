@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""compare/: mlinalg against its Python peers (NumPy, PyTorch CPU), same workloads, same run.
+"""compare/: mlinalg against its Python peers (NumPy, SciPy, PyTorch CPU, scikit-learn), same
+workloads, same run.
 
     python3 compare/run.py [--workloads W1a,W1b,...] [--repeats N] [--rounds K] [--json FILE|-]
 
-1. Puts numpy, torch and threadpoolctl in compare/.venv if they are missing (first run: several
-   minutes; PyPI's torch wheel is large).
+1. Puts numpy, scipy, torch, scikit-learn, pillow and threadpoolctl in compare/.venv if they are
+   missing (first run: several minutes; PyPI's torch wheel is large).
 2. Builds the Rust side (`cargo build --release -p mlinalg-compare`).
-3. For each round and each workload, in turn: the mlinalg binary, then one NumPy process, then one
-   PyTorch process, each timing `--warmup` untimed and `--repeats` timed calls (the workload's
-   min_runs at least) on seeded standard-normal inputs, with 2 threads (RAYON_NUM_THREADS,
-   OMP/OPENBLAS/MKL_NUM_THREADS, torch.set_num_threads). NumPy's process runs with
-   OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (shared/bench/anchors/README.md).
-4. Prints, per workload: mlinalg's figure (median), the best peer and its figure, and the speed
-   ratio (> 1: mlinalg faster; for GFLOP/s and GB/s it is mlinalg/peer, for ms peer/mlinalg).
-   With --rounds K > 1 each figure is the median of the K per-round medians.
+3. For each round and each workload, in turn: the mlinalg binary, then one process per peer that
+   implements the workload, each timing `--warmup` untimed and `--repeats` timed calls (within the
+   workload's min_runs/max_runs) on seeded inputs, with 2 threads (RAYON_NUM_THREADS,
+   OMP/OPENBLAS/MKL_NUM_THREADS, threadpoolctl, torch.set_num_threads). The OpenBLAS peers'
+   processes (NumPy, SciPy, scikit-learn) run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
+   (shared/bench/anchors/README.md).
+4. Prints, per workload and task (W6: the PCA solver, W12: solve / inv): mlinalg's figure
+   (median), the best peer and its figure, and the speed ratio (> 1: mlinalg faster; for GFLOP/s
+   and GB/s it is mlinalg/peer, for ms peer/mlinalg), then the accuracy figures the workloads
+   report (W6, W7, W11). With --rounds K > 1 each figure is the median of the K per-round medians.
 
 Only the standard library is needed to run this script; it runs the peers in the virtualenv.
 """
@@ -28,15 +31,23 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import peers as peer_tables  # noqa: E402  (standard library only at import time)
 import workloads  # noqa: E402
 
 VENV = os.path.join(HERE, ".venv")
 VENV_PY = os.path.join(VENV, "bin", "python")
 # What each peer needs in the virtualenv: (module to import, package to pip install).
-BASE_MODULES = [("numpy", "numpy"), ("threadpoolctl", "threadpoolctl")]
-PEER_MODULES = {"numpy": [], "torch": [("torch", "torch")]}
+BASE_MODULES = [("numpy", "numpy"), ("threadpoolctl", "threadpoolctl"), ("PIL", "pillow")]
+PEER_MODULES = {
+    "numpy": [],
+    "scipy": [("scipy", "scipy")],
+    "torch": [("torch", "torch")],
+    "sklearn": [("sklearn", "scikit-learn"), ("scipy", "scipy")],
+}
 ALL_PEERS = list(PEER_MODULES)
-NUMPY_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Unset for the peers on OpenBLAS (NumPy's, and SciPy's own): see shared/bench/anchors/README.md.
+OPENBLAS_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+OPENBLAS_PEERS = ("numpy", "scipy", "sklearn")
 
 
 def log(msg: str) -> None:
@@ -118,6 +129,10 @@ def machine_info() -> dict:
     return info
 
 
+def label(workload: str, task: str) -> str:
+    return f"{workload} {task}" if task else workload
+
+
 def fmt(x: float) -> str:
     return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
 
@@ -133,7 +148,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     ap.add_argument("--rounds", type=int, default=1, help="repeat the whole interleaved sequence K times (default 1)")
     ap.add_argument("--threads", type=int, default=2, help="threads for every system (default 2)")
-    ap.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated peers (default numpy,torch)")
+    ap.add_argument("--peers", default=",".join(ALL_PEERS), help="comma-separated peers (default: all: "
+                    + ",".join(ALL_PEERS) + ")")
     ap.add_argument("--json", metavar="FILE", help="write all results as JSON to FILE ('-': stdout, no table)")
     ap.add_argument("--all", action="store_true", help="also list every system's figure, not only the best peer")
     args = ap.parse_args(argv)
@@ -145,6 +161,8 @@ def main(argv=None) -> int:
             ap.error(f"unknown peer {p!r}; known: {', '.join(ALL_PEERS)}")
     selected = workloads.select(args.workloads)
 
+    # Only the peers that implement a selected workload run (and need their packages).
+    peers = [p for p in peers if any(w.id in peer_tables.PEERS[p] for w in selected)]
     ensure_venv(peers)
     exe = build_rust()
 
@@ -152,20 +170,23 @@ def main(argv=None) -> int:
     log(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
         f"on {os.cpu_count()} CPUs" + ("  (machine busy: figures will be noisy)" if load_before[0] > 0.5 else ""))
 
-    # (workload, system) -> {"side", "note", "unit", "round_medians": [...], "samples": [[...], ...]}
+    # (workload, task, system) -> {"side", "note", "round_medians": [...], "samples": [[...], ...],
+    # "accuracy": {...}}
     measured: dict = {}
     peer_info: dict = {}
     errors = []
-    failed: dict = {}  # (workload, system) -> side, for systems that reported an error
+    failed: dict = {}  # (workload, task, system) -> side, for systems that reported an error
     t_start = time.time()
     for rnd in range(args.rounds):
         for w in selected:
-            runs = max(args.repeats, w.min_runs)
-            common = ["--workloads", w.id, "--repeats", str(runs), "--warmup", str(args.warmup)]
+            runs = w.runs(args.repeats)
+            common = ["--workloads", w.id, "--repeats", str(runs), "--warmup", str(w.warmups(args.warmup))]
             steps = [("mlinalg", [exe, *common, "--json"], thread_env(args.threads))]
             for p in peers:
+                if w.id not in peer_tables.PEERS[p]:
+                    continue  # this peer has no implementation of this workload
                 cmd = [VENV_PY, os.path.join(HERE, "peers.py"), "--peer", p, "--threads", str(args.threads), *common, "--json"]
-                steps.append((p, cmd, thread_env(args.threads, NUMPY_UNSET if p == "numpy" else ())))
+                steps.append((p, cmd, thread_env(args.threads, OPENBLAS_UNSET if p in OPENBLAS_PEERS else ())))
             for side, cmd, env in steps:
                 out = run_json(cmd, env)
                 if "info" in out:
@@ -173,42 +194,53 @@ def main(argv=None) -> int:
                 if "rayon_threads" in out:
                     peer_info["mlinalg"] = {"rayon_threads": out["rayon_threads"]}
                 for r in out["results"]:
+                    task = r.get("task", "")
                     if "error" in r:
-                        errors.append(f"{r['workload']} {r['system']}: {r['error']}")
-                        failed.setdefault((r["workload"], r["system"]), side)
+                        errors.append(f"{label(r['workload'], task)} {r['system']}: {r['error']}")
+                        failed.setdefault((r["workload"], task, r["system"]), side)
                         continue
-                    key = (r["workload"], r["system"])
-                    entry = measured.setdefault(key, {"side": side, "note": r.get("note", ""), "round_medians": [], "samples": []})
+                    key = (r["workload"], task, r["system"])
+                    entry = measured.setdefault(key, {"side": side, "note": r.get("note", ""), "round_medians": [],
+                                                      "samples": [], "accuracy": {}})
                     entry["round_medians"].append(workloads.median(r["samples_s"]))
                     entry["samples"].append(r["samples_s"])
+                    entry["accuracy"] = r.get("accuracy") or entry["accuracy"]  # the last round's
                 short = ", ".join(
-                    f"{r['system']} {fmt(w.figure(workloads.median(r['samples_s'])))}" for r in out["results"] if "error" not in r
+                    f"{(r.get('task', '') + ' ') if r.get('task') else ''}{r['system']} "
+                    f"{fmt(w.figure(workloads.median(r['samples_s'])))}"
+                    for r in out["results"] if "error" not in r
                 )
                 log(f"[round {rnd + 1}/{args.rounds}] {w.id} {side}: {short or 'error'} {w.unit}")
     load_after = os.getloadavg()
 
     rows, systems = [], []
     for w in selected:
-        entries = {sys_: e for (wid, sys_), e in measured.items() if wid == w.id}
-        figs = {s: w.figure(workloads.median(e["round_medians"])) for s, e in entries.items()}
-        for s, e in entries.items():
-            systems.append({"workload": w.id, "system": s, "side": e["side"], "note": e["note"], "unit": w.unit,
-                            "figure": figs[s], "median_s": workloads.median(e["round_medians"]),
-                            "round_medians_s": e["round_medians"], "samples_s": e["samples"]})
-        peer_figs = {s: f for s, f in figs.items() if entries[s]["side"] != "mlinalg"}
-        best = None
-        if peer_figs:
-            best = (max if w.higher_is_better else min)(peer_figs, key=peer_figs.get)
-        ours = [s for s in figs if entries[s]["side"] == "mlinalg"]
-        ours += [s for (wid, s), side in failed.items() if wid == w.id and side == "mlinalg" and s not in ours]
-        ours.sort(key=lambda s: (s != "mlinalg", s))  # the plain call first, variants after
-        for s in ours or [None]:
-            row = {"workload": w.id, "what": w.what, "unit": w.unit, "higher_is_better": w.higher_is_better,
-                   "mlinalg_system": s, "mlinalg": figs.get(s), "best_peer": best,
-                   "peer": peer_figs.get(best) if best else None, "ratio": None}
-            if s in figs and best is not None:
-                row["ratio"] = w.speed_ratio(figs[s], peer_figs[best])
-            rows.append(row)
+        # Tasks in the order the systems reported them (mlinalg first), "" for a one-task workload.
+        tasks = list(dict.fromkeys([t for (wid, t, _) in measured if wid == w.id]
+                                   + [t for (wid, t, _) in failed if wid == w.id])) or [""]
+        for task in tasks:
+            entries = {sys_: e for (wid, t, sys_), e in measured.items() if wid == w.id and t == task}
+            figs = {s: w.figure(workloads.median(e["round_medians"])) for s, e in entries.items()}
+            for s, e in entries.items():
+                systems.append({"workload": w.id, "task": task, "system": s, "side": e["side"], "note": e["note"],
+                                "unit": w.unit, "figure": figs[s], "median_s": workloads.median(e["round_medians"]),
+                                "round_medians_s": e["round_medians"], "samples_s": e["samples"],
+                                "accuracy": e["accuracy"]})
+            peer_figs = {s: f for s, f in figs.items() if entries[s]["side"] != "mlinalg"}
+            best = None
+            if peer_figs:
+                best = (max if w.higher_is_better else min)(peer_figs, key=peer_figs.get)
+            ours = [s for s in figs if entries[s]["side"] == "mlinalg"]
+            ours += [s for (wid, t, s), side in failed.items()
+                     if wid == w.id and t == task and side == "mlinalg" and s not in ours]
+            ours.sort(key=lambda s: (s != "mlinalg", s))  # the plain call first, variants after
+            for s in ours or [None]:
+                row = {"workload": w.id, "task": task, "what": w.what, "unit": w.unit,
+                       "higher_is_better": w.higher_is_better, "mlinalg_system": s, "mlinalg": figs.get(s),
+                       "best_peer": best, "peer": peer_figs.get(best) if best else None, "ratio": None}
+                if s in figs and best is not None:
+                    row["ratio"] = w.speed_ratio(figs[s], peer_figs[best])
+                rows.append(row)
 
     report = {
         "command": " ".join(["python3 compare/run.py", *(sys.argv[1:] if argv is None else argv)]),
@@ -226,25 +258,35 @@ def main(argv=None) -> int:
             f.write(text + "\n")
         log(f"wrote {args.json}")
 
-    more = ", ".join(f"{w.id}: {w.min_runs}" for w in selected if w.min_runs > args.repeats)
+    more = ", ".join(f"{w.id}: {w.runs(args.repeats)}" for w in selected if w.runs(args.repeats) != args.repeats)
     print(f"mlinalg vs peers: {args.threads} threads, median of {args.repeats} timed runs"
           + (f" ({more})" if more else "") + f" after {args.warmup} warm-up"
           + (f", median over {args.rounds} rounds" if args.rounds > 1 else ""))
     print("ratio = speed of mlinalg / speed of the best peer (> 1: mlinalg faster)")
-    head = f"{'workload':<9} {'mlinalg':<23} {'figure':>8}  {'best peer':<16} {'figure':>8}  {'unit':<8} {'ratio':>6}"
+    wl = max([9] + [len(label(r["workload"], r["task"])) for r in rows])
+    bp = max([16] + [len(r["best_peer"] or "") for r in rows])
+    head = (f"{'workload':<{wl}} {'mlinalg':<23} {'figure':>8}  {'best peer':<{bp}} {'figure':>8}  "
+            f"{'unit':<8} {'ratio':>6}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        label = r["mlinalg_system"] or "-"
+        ours_label = r["mlinalg_system"] or "-"
         ours = fmt(r["mlinalg"]) if r["mlinalg"] is not None else "n/a"
         peer = fmt(r["peer"]) if r["peer"] is not None else "n/a"
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "n/a"
-        print(f"{r['workload']:<9} {label:<23} {ours:>8}  {r['best_peer'] or '-':<16} {peer:>8}  {r['unit']:<8} {ratio:>6}")
+        print(f"{label(r['workload'], r['task']):<{wl}} {ours_label:<23} {ours:>8}  {r['best_peer'] or '-':<{bp}} "
+              f"{peer:>8}  {r['unit']:<8} {ratio:>6}")
+    accurate = [s for s in systems if s["accuracy"]]
+    if accurate:
+        print("\naccuracy (each system on its own input, from its own result; see the notes with --all):")
+        for s in accurate:
+            figures = "  ".join(f"{k}={v:.3g}" for k, v in s["accuracy"].items())
+            print(f"  {label(s['workload'], s['task']):<{wl}} {s['system']:<26} {figures}")
     if args.all:
         print("\nevery system:")
         for s in systems:
             spread = [x for rnd in s["samples_s"] for x in rnd]
-            print(f"  {s['workload']:<5} {s['system']:<24} {fmt(s['figure']):>8} {s['unit']:<8} "
+            print(f"  {label(s['workload'], s['task']):<{wl}} {s['system']:<26} {fmt(s['figure']):>8} {s['unit']:<8} "
                   f"(runs {min(spread) * 1e3:.2f}..{max(spread) * 1e3:.2f} ms; {s['note']})")
     for side, info in peer_info.items():
         if side == "mlinalg":
@@ -253,6 +295,8 @@ def main(argv=None) -> int:
         pools = "; ".join(f"{p['internal_api']} {p['version']} kernel={p.get('architecture')} threads={p['num_threads']}"
                           for p in info.get("threadpools", []))
         extra = f" torch {info['torch']} (threads {info['torch_threads']}, mkl {info['torch_mkl']})" if side == "torch" else ""
+        extra += f" scipy {info['scipy']}" if "scipy" in info else ""
+        extra += f" scikit-learn {info['sklearn']}" if "sklearn" in info else ""
         print(f"{side}: numpy {info['numpy']}{extra}; threadpoolctl: {pools or info.get('threadpools_error', 'none')}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) on {os.cpu_count()} CPUs")
     for e in errors:

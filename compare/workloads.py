@@ -1,8 +1,8 @@
 """The workloads of shared/bench/WORKLOADS.md that compare/ measures, and how each figure is computed.
 
 Shared by run.py (which computes every figure from median seconds, so both sides are scored by one
-formula) and peers.py. Adding a workload (W3..W12): add a row here, a function in peers.py's
-NUMPY/TORCH tables (and any new peer), and a row in compare/src/main.rs's WORKLOADS.
+formula) and peers.py. Adding a workload: add a row here, a function in peers.py's peer tables
+(NUMPY, SCIPY, TORCH, SKLEARN, or a new peer), and a row in compare/src/main.rs's WORKLOADS.
 """
 from dataclasses import dataclass
 
@@ -14,6 +14,18 @@ class Workload:
     unit: str  # "GFLOP/s", "GB/s" (work / seconds / 1e9, higher is better) or "ms" (lower is better)
     work: float  # FLOPs or bytes for throughput units; unused for "ms"
     min_runs: int = 0  # short workloads take at least this many timed runs
+    max_runs: int = 0  # long workloads take at most this many timed runs (0: no cap)
+    max_warmup: int = -1  # ... and at most this many warm-up runs (-1: no cap)
+
+    def runs(self, repeats: int) -> int:
+        """Timed runs for `--repeats` (the same rule as Workload::timer in compare/src/main.rs)."""
+        n = max(repeats, self.min_runs)
+        if self.max_runs:
+            n = min(n, self.max_runs)
+        return max(n, 1)
+
+    def warmups(self, warmup: int) -> int:
+        return warmup if self.max_warmup < 0 else min(warmup, self.max_warmup)
 
     @property
     def higher_is_better(self) -> bool:
@@ -37,6 +49,17 @@ WORKLOADS = [
     Workload("W1c", "GEMM f64 2048x2048 @ 2048x2048", "GFLOP/s", 2 * 2048**3),
     Workload("W1d", "GEMV f32 4096x4096 @ 4096", "GB/s", 4096 * 4096 * 4, min_runs=20),
     Workload("W2", "batched matmul f32 (32,128,512) @ (512,2048)", "GFLOP/s", 2 * 32 * 128 * 512 * 2048),
+    Workload("W4a", "SVD economy f64 1000x768 (U, S, Vt)", "ms", 0),
+    Workload("W4b", "SVD economy f32 2304x768 (U, S, Vt)", "ms", 0),
+    Workload("W4c", "singular values only f32 2304x768", "ms", 0),
+    Workload("W5a", "eigh f64 768x768 symmetric (X^T X / n, X 4000x768)", "ms", 0),
+    Workload("W5b", "eig general f64 512x512 nonsymmetric", "ms", 0),
+    # Seconds per fit: 3 timed runs without warm-up (the full-SVD solver: 1), as the anchor script.
+    Workload("W6", "PCA f32 100000x768 -> 128 components, fit + transform, per solver", "ms", 0,
+             max_runs=3, max_warmup=0),
+    Workload("W7", "randomized truncated SVD f32 4096x4096 -> rank 64", "ms", 0, max_warmup=1),
+    Workload("W11", "rank-k image SVD f64 512x512 grayscale, k in {5,20,50,100}", "ms", 0),
+    Workload("W12", "solve (b 1024x1) / inverse f64 1024x1024", "ms", 0),
 ]
 
 def median(xs: list[float]) -> float:

@@ -1,8 +1,8 @@
 //! `mlinalg-compare`: the mlinalg side of the side-by-side speed comparison in `compare/`.
 //!
 //! Times mlinalg's functions on the workloads of `shared/bench/WORKLOADS.md` (same ids, same
-//! shapes, seeded standard-normal inputs) and prints the median time and the workload's figure
-//! (GFLOP/s, GB/s, ms). `compare/run.py` runs this binary and the Python peers (`compare/peers.py`)
+//! shapes, seeded standard-normal inputs; W11 the camera.png pixels) and prints the median time,
+//! the workload's figure (GFLOP/s, GB/s, ms) and, for W6, W7 and W11, accuracy figures. `compare/run.py` runs this binary and the Python peers (`compare/peers.py`)
 //! in one run and prints the ratios; run it alone with
 //!
 //! ```text
@@ -10,15 +10,19 @@
 //! ```
 //!
 //! Adding a workload: write a `fn wN(t: &Timer) -> Vec<Measurement>` that builds the inputs outside
-//! the timed region and times the call with [`Timer::time`], and add a row to [`WORKLOADS`] (and the
-//! matching rows in `compare/workloads.py` and `compare/peers.py`).
+//! the timed region and times the call with [`Timer::time`] (or [`Timer::time_keep`] when the
+//! result is checked for accuracy), and add a row to [`WORKLOADS`] (and the matching rows in
+//! `compare/workloads.py` and `compare/peers.py`). A workload with several operations gives each
+//! [`Measurement`] a task (W6: the PCA solver, W12: solve / inv); rows are compared per task.
 
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use mlinalg::decomp::{self, QrMode, RandomizedSvdOptions};
+use mlinalg::pca::{Pca, PcaSolver};
 use mlinalg::{matrix, Scalar};
-use ndarray::{Array, ArrayView2, Dimension, IntoDimension};
+use ndarray::{s, Array, Array1, Array2, ArrayView2, Dimension, IntoDimension};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -29,7 +33,6 @@ enum Measure {
     /// `work / t / 1e9` in `unit` (GFLOP/s for FLOPs, GB/s for bytes); higher is better.
     Throughput { work: f64, unit: &'static str },
     /// `t` in milliseconds; lower is better.
-    #[allow(dead_code)] // for the workloads timed in ms (W3..W12), which later issues add
     Millis,
 }
 
@@ -58,14 +61,65 @@ struct Workload {
     measure: Measure,
     /// Short workloads take at least this many timed runs, whatever `--repeats` says.
     min_runs: usize,
+    /// Long workloads take at most this many timed runs (W6: seconds per fit).
+    max_runs: usize,
+    /// ... and at most this many warm-up runs.
+    max_warmup: usize,
     run: fn(&Timer) -> Vec<Measurement>,
 }
 
-/// The timings of one system (mlinalg, or a variant of how it is called) on one workload.
+impl Workload {
+    const fn new(
+        id: &'static str,
+        what: &'static str,
+        measure: Measure,
+        run: fn(&Timer) -> Vec<Measurement>,
+    ) -> Self {
+        Workload {
+            id,
+            what,
+            measure,
+            min_runs: 0,
+            max_runs: usize::MAX,
+            max_warmup: usize::MAX,
+            run,
+        }
+    }
+
+    const fn min_runs(mut self, n: usize) -> Self {
+        self.min_runs = n;
+        self
+    }
+
+    const fn max_runs(mut self, n: usize) -> Self {
+        self.max_runs = n;
+        self
+    }
+
+    const fn max_warmup(mut self, n: usize) -> Self {
+        self.max_warmup = n;
+        self
+    }
+
+    /// The timer for this workload: `--repeats` and `--warmup` within the workload's bounds
+    /// (the same rule as `Workload.runs` / `Workload.warmups` in compare/workloads.py).
+    fn timer(&self, repeats: usize, warmup: usize) -> Timer {
+        Timer {
+            warmup: warmup.min(self.max_warmup),
+            runs: repeats.max(self.min_runs).min(self.max_runs).max(1),
+        }
+    }
+}
+
+/// The timings of one system (mlinalg, or a variant of how it is called) on one workload, or on
+/// one task of it (W6: a PCA solver, W12: solve or inv), with the accuracy figures the workload
+/// asks for (W6, W7, W11), computed once from the system's own result outside the timed region.
 struct Measurement {
     system: String,
     note: String,
+    task: String,
     samples: Result<Vec<f64>, String>,
+    accuracy: Vec<(String, f64)>,
 }
 
 impl Measurement {
@@ -73,66 +127,141 @@ impl Measurement {
         Measurement {
             system: system.to_string(),
             note: note.to_string(),
+            task: String::new(),
             samples,
+            accuracy: Vec::new(),
         }
+    }
+
+    /// The task within the workload: rows are compared per (workload, task).
+    fn task(mut self, task: &str) -> Self {
+        self.task = task.to_string();
+        self
+    }
+
+    fn accuracy(mut self, name: &str, value: f64) -> Self {
+        self.accuracy.push((name.to_string(), value));
+        self
+    }
+
+    /// A workload whose inputs could not be built: one failed row.
+    fn setup_failed(e: mlinalg::Error) -> Vec<Measurement> {
+        vec![Measurement::new(
+            "mlinalg",
+            "building the inputs failed",
+            Err(e.to_string()),
+        )]
     }
 }
 
 const GEMM_1024: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 const GEMM_2048: f64 = 2.0 * 2048.0 * 2048.0 * 2048.0;
 
-/// The workloads, in WORKLOADS.md order. Later issues add W3.. rows here.
+/// The workloads, in WORKLOADS.md order. W3, W8, W9 and W10 are still to come.
 const WORKLOADS: &[Workload] = &[
-    Workload {
-        id: "W1a",
-        what: "GEMM f32 1024x1024 @ 1024x1024",
-        measure: Measure::Throughput {
+    Workload::new(
+        "W1a",
+        "GEMM f32 1024x1024 @ 1024x1024",
+        Measure::Throughput {
             work: GEMM_1024,
             unit: "GFLOP/s",
         },
-        min_runs: 0,
-        run: w1a,
-    },
-    Workload {
-        id: "W1b",
-        what: "GEMM f32 2048x2048 @ 2048x2048",
-        measure: Measure::Throughput {
+        w1a,
+    ),
+    Workload::new(
+        "W1b",
+        "GEMM f32 2048x2048 @ 2048x2048",
+        Measure::Throughput {
             work: GEMM_2048,
             unit: "GFLOP/s",
         },
-        min_runs: 0,
-        run: w1b,
-    },
-    Workload {
-        id: "W1c",
-        what: "GEMM f64 2048x2048 @ 2048x2048",
-        measure: Measure::Throughput {
+        w1b,
+    ),
+    Workload::new(
+        "W1c",
+        "GEMM f64 2048x2048 @ 2048x2048",
+        Measure::Throughput {
             work: GEMM_2048,
             unit: "GFLOP/s",
         },
-        min_runs: 0,
-        run: w1c,
-    },
-    Workload {
-        id: "W1d",
-        what: "GEMV f32 4096x4096 @ 4096 (GB/s of matrix read)",
-        measure: Measure::Throughput {
+        w1c,
+    ),
+    Workload::new(
+        "W1d",
+        "GEMV f32 4096x4096 @ 4096 (GB/s of matrix read)",
+        Measure::Throughput {
             work: 4096.0 * 4096.0 * 4.0,
             unit: "GB/s",
         },
-        min_runs: 20,
-        run: w1d,
-    },
-    Workload {
-        id: "W2",
-        what: "batched matmul f32 (32,128,512) @ (512,2048)",
-        measure: Measure::Throughput {
+        w1d,
+    )
+    .min_runs(20),
+    Workload::new(
+        "W2",
+        "batched matmul f32 (32,128,512) @ (512,2048)",
+        Measure::Throughput {
             work: 2.0 * 32.0 * 128.0 * 512.0 * 2048.0,
             unit: "GFLOP/s",
         },
-        min_runs: 0,
-        run: w2,
-    },
+        w2,
+    ),
+    Workload::new(
+        "W4a",
+        "SVD economy f64 1000x768 (U, S, Vt)",
+        Measure::Millis,
+        w4a,
+    ),
+    Workload::new(
+        "W4b",
+        "SVD economy f32 2304x768 (U, S, Vt)",
+        Measure::Millis,
+        w4b,
+    ),
+    Workload::new(
+        "W4c",
+        "singular values only f32 2304x768",
+        Measure::Millis,
+        w4c,
+    ),
+    Workload::new(
+        "W5a",
+        "eigh f64 768x768 symmetric (X^T X / n, X 4000x768)",
+        Measure::Millis,
+        w5a,
+    ),
+    Workload::new(
+        "W5b",
+        "eig general f64 512x512 nonsymmetric",
+        Measure::Millis,
+        w5b,
+    ),
+    Workload::new(
+        "W6",
+        "PCA f32 100000x768 -> 128 components, fit + transform, per solver",
+        Measure::Millis,
+        w6,
+    )
+    .max_runs(3)
+    .max_warmup(0),
+    Workload::new(
+        "W7",
+        "randomized truncated SVD f32 4096x4096 -> rank 64",
+        Measure::Millis,
+        w7,
+    )
+    .max_warmup(1),
+    Workload::new(
+        "W11",
+        "rank-k image SVD f64 512x512 grayscale, k in {5,20,50,100}",
+        Measure::Millis,
+        w11,
+    ),
+    Workload::new(
+        "W12",
+        "solve (b 1024x1) / inverse f64 1024x1024",
+        Measure::Millis,
+        w12,
+    ),
 ];
 
 /// Warm-up and timed runs; the median of the timed runs is the figure.
@@ -156,6 +285,39 @@ impl Timer {
             samples.push(start.elapsed().as_secs_f64());
         }
         Ok(samples)
+    }
+
+    /// As [`time`](Self::time), and returns the last run's result for an accuracy check (that
+    /// run's clock stops before its result would be dropped; the peers' `time_keep` does the same).
+    fn time_keep<R>(
+        &self,
+        mut f: impl FnMut() -> mlinalg::Result<R>,
+    ) -> Result<(Vec<f64>, R), String> {
+        for _ in 0..self.warmup {
+            black_box(f().map_err(|e| e.to_string())?);
+        }
+        let runs = self.runs.max(1);
+        let mut samples = Vec::with_capacity(runs);
+        for i in 0..runs {
+            let start = Instant::now();
+            let out = black_box(f()).map_err(|e| e.to_string())?;
+            if i + 1 == runs {
+                samples.push(start.elapsed().as_secs_f64());
+                return Ok((samples, out));
+            }
+            drop(out);
+            samples.push(start.elapsed().as_secs_f64());
+        }
+        unreachable!("runs >= 1")
+    }
+
+    /// The same timer with at most `runs` timed runs (one solver of a workload that is slower
+    /// than the others).
+    fn at_most(&self, runs: usize) -> Timer {
+        Timer {
+            warmup: self.warmup,
+            runs: self.runs.min(runs).max(1),
+        }
     }
 }
 
@@ -279,6 +441,289 @@ fn w2(t: &Timer) -> Vec<Measurement> {
     out
 }
 
+/// A failed setup step as a one-row result (see [`Measurement::setup_failed`]).
+macro_rules! try_setup {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Measurement::setup_failed(e),
+        }
+    };
+}
+
+fn svd_thin<T: Scalar>(t: &Timer, m: usize, n: usize) -> Vec<Measurement>
+where
+    StandardNormal: Distribution<T>,
+{
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let a = normal::<T, _>(&mut rng, (m, n));
+    vec![Measurement::new(
+        "mlinalg",
+        "decomp::svd(&a, false)",
+        t.time(|| decomp::svd(&a, false)),
+    )]
+}
+
+fn w4a(t: &Timer) -> Vec<Measurement> {
+    svd_thin::<f64>(t, 1000, 768)
+}
+
+fn w4b(t: &Timer) -> Vec<Measurement> {
+    svd_thin::<f32>(t, 2304, 768)
+}
+
+fn w4c(t: &Timer) -> Vec<Measurement> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let a = normal::<f32, _>(&mut rng, (2304, 768));
+    vec![Measurement::new(
+        "mlinalg",
+        "decomp::svdvals",
+        t.time(|| decomp::svdvals(&a)),
+    )]
+}
+
+fn w5a(t: &Timer) -> Vec<Measurement> {
+    // A = Xᵀ X / n with X (4000, 768), as the anchor script builds it: symmetric positive definite.
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let x = normal::<f64, _>(&mut rng, (4000, 768));
+    let a = try_setup!(matrix::mm(&x.t(), &x)) / 4000.0;
+    vec![Measurement::new(
+        "mlinalg",
+        "decomp::eigh (values and vectors)",
+        t.time(|| decomp::eigh(&a)),
+    )]
+}
+
+fn w5b(t: &Timer) -> Vec<Measurement> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let a = normal::<f64, _>(&mut rng, (512, 512));
+    vec![Measurement::new(
+        "mlinalg",
+        "decomp::eig (complex values and vectors)",
+        t.time(|| decomp::eig(&a)),
+    )]
+}
+
+/// max_i |x_i − ref_i| / |ref_i| over the first `ref.len()` entries.
+fn max_rel_diff(x: impl IntoIterator<Item = f64>, reference: &[f64]) -> f64 {
+    x.into_iter()
+        .zip(reference)
+        .map(|(v, &r)| (v - r).abs() / r.abs())
+        .fold(0.0, f64::max)
+}
+
+fn w6(t: &Timer) -> Vec<Measurement> {
+    const N: usize = 100_000;
+    const P: usize = 768;
+    const K: usize = 128;
+    // The anchor's data: standard normal with column j scaled by linspace(3, 0.1, 768)[j], so
+    // the variances decay and the top 128 components are well determined.
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut x = normal::<f32, _>(&mut rng, (N, P));
+    let scale = Array1::linspace(3.0_f64, 0.1, P).mapv(|v| v as f32);
+    x *= &scale;
+    let mut out = Vec::new();
+    // Full first: its explained variance ratios are the exact reference for the others.
+    let mut reference: Option<Vec<f64>> = None;
+    for (task, solver, runs) in [
+        ("full", PcaSolver::Full, 1),
+        ("covariance_eigh", PcaSolver::CovarianceEigh, usize::MAX),
+        ("randomized", PcaSolver::Randomized, usize::MAX),
+    ] {
+        let pca = Pca::new().n_components(K).solver(solver).seed(0);
+        let timer = t.at_most(runs);
+        let is_reference = solver == PcaSolver::Full;
+        let accuracy = if is_reference {
+            "the accuracy reference of the other solvers"
+        } else {
+            "accuracy: max relative difference of explained_variance_ratio vs mlinalg Full on the same data (the peers' reference is sklearn full on theirs)"
+        };
+        let note = format!(
+            "Pca::new().n_components(128).solver({solver:?}).fit_transform(&x); {} timed run(s), no warm-up; {accuracy}",
+            timer.runs
+        );
+        let m = match timer.time_keep(|| pca.fit_transform(&x)) {
+            Ok((samples, (fitted, _z))) => {
+                let evr: Vec<f64> = fitted
+                    .explained_variance_ratio()
+                    .iter()
+                    .map(|v| v.as_f64())
+                    .collect();
+                let m = Measurement::new("mlinalg", &note, Ok(samples));
+                match &reference {
+                    _ if is_reference => {
+                        reference = Some(evr);
+                        m
+                    }
+                    Some(r) => m.accuracy("evr_max_rel_diff_vs_full", max_rel_diff(evr, r)),
+                    None => m, // the reference failed: no accuracy figure
+                }
+            }
+            Err(e) => Measurement::new("mlinalg", &note, Err(e)),
+        };
+        out.push(m.task(task));
+    }
+    out
+}
+
+/// The exact top-`k` singular values of `a`, descending: square roots of the top eigenvalues of
+/// the f64 Gram matrix aᵀa (for the top of the spectrum squaring loses nothing in f64).
+fn exact_top_singular_values(a: &Array2<f32>, k: usize) -> mlinalg::Result<Vec<f64>> {
+    let a64 = a.mapv(f64::from);
+    let gram = matrix::mm(&a64.t(), &a64)?;
+    let w = decomp::eigvalsh(&gram)?;
+    Ok(w.iter().rev().take(k).map(|&v| v.max(0.0).sqrt()).collect())
+}
+
+fn w7(t: &Timer) -> Vec<Measurement> {
+    const N: usize = 4096;
+    const K: usize = 64;
+    // The anchor's matrix: 0.01·noise + U·diag(1, 1/2, .., 1/64)·Qᵀ with U, Q (4096, 64) having
+    // orthonormal columns (from an SVD and a QR of Gaussian matrices), built in f64, stored f32.
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let u = try_setup!(decomp::svd(&normal::<f64, _>(&mut rng, (N, K)), false)).u;
+    let noise = normal::<f64, _>(&mut rng, (N, N));
+    let q = try_setup!(decomp::qr(
+        &normal::<f64, _>(&mut rng, (N, K)),
+        QrMode::Reduced
+    ))
+    .q;
+    let weights = Array1::from_shape_fn(K, |i| 1.0 / (i + 1) as f64);
+    let low = try_setup!(matrix::mm(&(&u * &weights), &q.t()));
+    let g: Array2<f32> = (noise * 0.01 + low).mapv(|v| v as f32);
+    // Two tasks, so that each is compared with peers doing the same work: scikit-learn's defaults
+    // (7 power iterations for this shape) and torch.svd_lowrank's 2 power iterations.
+    let variants = [
+        (
+            "niter7",
+            "decomp::randomized_svd(&g, 64, &RandomizedSvdOptions::default()): scikit-learn's defaults (10 oversamples, 7 power iterations, LU)",
+            RandomizedSvdOptions::default(),
+        ),
+        (
+            "niter2",
+            "randomized_svd with n_iter Some(2) (torch.svd_lowrank's default) and 10 oversamples",
+            RandomizedSvdOptions {
+                n_iter: Some(2),
+                ..RandomizedSvdOptions::default()
+            },
+        ),
+    ];
+    let mut results = Vec::new();
+    for (task, note, options) in variants {
+        results.push((
+            task,
+            note,
+            t.time_keep(|| decomp::randomized_svd(&g, K, &options))
+                .map(|(samples, f)| (samples, f.s)),
+        ));
+    }
+    // Exact reference, once, after the timings.
+    let exact = exact_top_singular_values(&g, K);
+    results
+        .into_iter()
+        .map(|(task, note, r)| match (r, &exact) {
+            (Ok((samples, s)), Ok(exact)) => {
+                let s: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
+                let l2 = s
+                    .iter()
+                    .zip(exact)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+                    / exact.iter().map(|b| b * b).sum::<f64>().sqrt();
+                Measurement::new("mlinalg", note, Ok(samples))
+                    .task(task)
+                    .accuracy("sv_max_rel_err", max_rel_diff(s, exact))
+                    .accuracy("sv_rel_err_l2", l2)
+            }
+            (Ok(_), Err(e)) => {
+                Measurement::new("mlinalg", note, Err(format!("exact reference failed: {e}")))
+                    .task(task)
+            }
+            (Err(e), _) => Measurement::new("mlinalg", note, Err(e)).task(task),
+        })
+        .collect()
+}
+
+/// `shared/data/images/camera.png` (512 × 512, 8-bit grayscale) as f64 pixel values 0..255.
+fn camera_image() -> Result<Array2<f64>, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/images/camera.png");
+    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .map_err(|e| e.to_string())?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or("PNG too large to decode")?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    if info.color_type != png::ColorType::Grayscale || info.bit_depth != png::BitDepth::Eight {
+        return Err(format!(
+            "expected 8-bit grayscale, got {:?} {:?}",
+            info.color_type, info.bit_depth
+        ));
+    }
+    let (h, w) = (info.height as usize, info.width as usize);
+    Ok(Array2::from_shape_fn((h, w), |(i, j)| {
+        f64::from(buf[i * info.line_size + j])
+    }))
+}
+
+/// The stand-in when the image is absent: smooth waves plus a fine pattern, a closed form that
+/// compare/peers.py computes identically.
+fn synthetic_image() -> Array2<f64> {
+    Array2::from_shape_fn((512, 512), |(i, j)| {
+        let (x, y) = (i as f64, j as f64);
+        128.0
+            + 50.0 * (x * 0.05).sin() * (y * 0.031).cos()
+            + 40.0 * ((x + 2.0 * y) * 0.013).sin()
+            + ((i * 7 + j * 13) % 23) as f64
+            - 11.0
+    })
+}
+
+fn w11(t: &Timer) -> Vec<Measurement> {
+    let (img, source) = match camera_image() {
+        Ok(a) => (a, "camera.png, the same pixels as the peers".to_string()),
+        Err(e) => (
+            synthetic_image(),
+            format!("camera.png unavailable ({e}): the synthetic 512x512 image, as the peers"),
+        ),
+    };
+    let note = format!("decomp::svd(&img, false) of {source}; accuracy: ||A - A_k||_F / ||A||_F");
+    let m = match t.time_keep(|| decomp::svd(&img, false)) {
+        Ok((samples, f)) => {
+            let norm = img.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let mut m = Measurement::new("mlinalg", &note, Ok(samples));
+            for k in [5, 20, 50, 100] {
+                let us = &f.u.slice(s![.., ..k]) * &f.s.slice(s![..k]);
+                let err = matrix::mm(&us, &f.vt.slice(s![..k, ..]))
+                    .map(|ak| (&img - &ak).iter().map(|v| v * v).sum::<f64>().sqrt() / norm);
+                m = m.accuracy(&format!("rel_fro_err_k{k}"), err.unwrap_or(f64::NAN));
+            }
+            m
+        }
+        Err(e) => Measurement::new("mlinalg", &note, Err(e)),
+    };
+    vec![m]
+}
+
+fn w12(t: &Timer) -> Vec<Measurement> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let a = normal::<f64, _>(&mut rng, (1024, 1024));
+    let b = normal::<f64, _>(&mut rng, (1024, 1));
+    vec![
+        Measurement::new(
+            "mlinalg",
+            "matrix::solve(&a, &b), b (1024, 1)",
+            t.time(|| matrix::solve(&a, &b)),
+        )
+        .task("solve"),
+        Measurement::new("mlinalg", "matrix::inv(&a)", t.time(|| matrix::inv(&a))).task("inv"),
+    ]
+}
+
 struct Opts {
     workloads: Vec<String>,
     repeats: usize,
@@ -292,8 +737,9 @@ mlinalg-compare: time mlinalg on the workloads of shared/bench/WORKLOADS.md
 USAGE: mlinalg-compare [--workloads W1a,W1b,...] [--repeats N] [--warmup N] [--json] [--list]
 
   --workloads IDS  comma-separated workload ids (default: all; --list shows them)
-  --repeats N      timed runs per workload, median reported (default 7; W1d takes at least 20)
-  --warmup N       untimed runs first (default 2)
+  --repeats N      timed runs per workload, median reported (default 7; W1d takes at least 20,
+                   W6 at most 3 and its Full solver 1)
+  --warmup N       untimed runs first (default 2; W6 none, W7 at most 1)
   --json           one JSON object on stdout instead of a table
   --list           list the workloads and exit
 
@@ -418,10 +864,7 @@ fn main() -> ExitCode {
     let mut rows = Vec::new();
     let mut failed = false;
     for w in selected {
-        let timer = Timer {
-            warmup: opts.warmup,
-            runs: opts.repeats.max(w.min_runs),
-        };
+        let timer = w.timer(opts.repeats, opts.warmup);
         for m in (w.run)(&timer) {
             if m.samples.is_err() {
                 failed = true;
@@ -434,13 +877,20 @@ fn main() -> ExitCode {
         let items: Vec<String> = rows
             .iter()
             .map(|(w, m)| {
+                let accuracy: Vec<String> = m
+                    .accuracy
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", json_str(k), json_num(*v)))
+                    .collect();
                 let head = format!(
-                    "{{\"workload\":{},\"system\":{},\"note\":{},\"unit\":{},\"higher_is_better\":{}",
+                    "{{\"workload\":{},\"task\":{},\"system\":{},\"note\":{},\"unit\":{},\"higher_is_better\":{},\"accuracy\":{{{}}}",
                     json_str(w.id),
+                    json_str(&m.task),
                     json_str(&m.system),
                     json_str(&m.note),
                     json_str(w.measure.unit()),
-                    w.measure.higher_is_better()
+                    w.measure.higher_is_better(),
+                    accuracy.join(",")
                 );
                 match &m.samples {
                     Ok(s) => {
@@ -466,18 +916,28 @@ fn main() -> ExitCode {
             "mlinalg-compare: {threads} rayon threads, median of the timed runs after warm-up"
         );
         println!(
-            "{:<5} {:<24} {:>9} {:<8} {:>10} {:>10} {:>10} {:>5}  note",
+            "{:<20} {:<24} {:>9} {:<8} {:>10} {:>10} {:>10} {:>5}  note",
             "id", "system", "figure", "unit", "median ms", "min ms", "max ms", "runs"
         );
         for (w, m) in &rows {
+            let id = if m.task.is_empty() {
+                w.id.to_string()
+            } else {
+                format!("{} {}", w.id, m.task)
+            };
             match &m.samples {
                 Ok(s) => {
                     let med = median(s);
                     let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
                     let hi = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let accuracy: Vec<String> = m
+                        .accuracy
+                        .iter()
+                        .map(|(k, v)| format!("; {k}={v:.3e}"))
+                        .collect();
                     println!(
-                        "{:<5} {:<24} {:>9.1} {:<8} {:>10.3} {:>10.3} {:>10.3} {:>5}  {}",
-                        w.id,
+                        "{:<20} {:<24} {:>9.1} {:<8} {:>10.3} {:>10.3} {:>10.3} {:>5}  {}{}",
+                        id,
                         m.system,
                         w.measure.figure(med),
                         w.measure.unit(),
@@ -485,10 +945,11 @@ fn main() -> ExitCode {
                         lo * 1e3,
                         hi * 1e3,
                         s.len(),
-                        m.note
+                        m.note,
+                        accuracy.concat()
                     );
                 }
-                Err(e) => println!("{:<5} {:<24} error: {e}", w.id, m.system),
+                Err(e) => println!("{:<20} {:<24} error: {e}", id, m.system),
             }
         }
     }
