@@ -9,6 +9,11 @@
 //! `R·299/1000 + G·587/1000 + B·114/1000` rounded; alpha is dropped, as Pillow does.
 //! Differences from Pillow: 16-bit images are scaled to 8 bits (`x / 257`, rounded) where
 //! Pillow clips them, and JPEG decoders may differ from libjpeg by ±1 in a few pixels.
+//!
+//! Two decoder bugs found by fuzzing are kept away from callers: png 0.18.1 panics on a palette
+//! whose length is not a multiple of 3 (rejected here before decoding), and zune-jpeg 0.5.15
+//! overflows an `i32` on some corrupt JPEGs, which wraps in release builds (the workspace turns
+//! overflow checks off for it in dev builds too; see `fuzz/README.md`).
 
 use std::io::Cursor;
 use std::path::Path;
@@ -122,6 +127,9 @@ fn decode(op: &'static str, source: &str, bytes: &[u8]) -> Result<DynamicImage> 
             format!("is a {format:?} image; only PNG and JPEG are read"),
         ));
     }
+    if format == ImageFormat::Png {
+        check_png_palette(bytes).map_err(|m| format_error(op, source, m))?;
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(Limits::default());
     reader.decode().map_err(|e| match e {
@@ -136,6 +144,33 @@ fn decode(op: &'static str, source: &str, bytes: &[u8]) -> Result<DynamicImage> 
             format!("cannot decode the {format:?} image: {e}"),
         ),
     })
+}
+
+/// Rejects a PLTE chunk whose length is not a multiple of 3, which png 0.18.1 accepts and then
+/// panics on while expanding the palette (image-rs/image-png#694, fixed upstream after 0.18.1;
+/// found by `fuzz/` target `image`). Walks the chunks before the first IDAT, where PLTE must be;
+/// anything else malformed is left to the decoder.
+fn check_png_palette(bytes: &[u8]) -> std::result::Result<(), String> {
+    let mut at = 8; // the signature
+    while let (Some(len), Some(kind)) = (bytes.get(at..at + 4), bytes.get(at + 4..at + 8)) {
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        match kind {
+            b"PLTE" if !len.is_multiple_of(3) => {
+                return Err(format!(
+                    "cannot decode the Png image: its PLTE chunk has {len} bytes, not a multiple \
+                     of 3"
+                ))
+            }
+            b"IDAT" | b"IEND" => break,
+            _ => {}
+        }
+        // Length, type, data and CRC.
+        at = match len.checked_add(12).and_then(|n| at.checked_add(n)) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    Ok(())
 }
 
 fn to_gray(op: &'static str, source: &str, bytes: &[u8]) -> Result<Array2<f64>> {

@@ -391,6 +391,9 @@ fn gather<T: Element>(
 ) -> Result<Vec<T>> {
     check_type::<T>(op, source, h)?;
     let data = h.data(bytes);
+    if let Some(values) = copy_native::<T>(data, h, rows.clone()) {
+        return Ok(values);
+    }
     let out = match (h.dtype.kind, h.dtype.big_endian) {
         (Kind::F32, false) => gather_n(data, h, rows, |b| {
             T::from_f64(f64::from(f32::from_le_bytes(b)))
@@ -411,6 +414,32 @@ fn gather<T: Element>(
             format!("the data does not match the header ({})", h.describe()),
         )
     })
+}
+
+/// The fast path of `gather`: C-order data of type `T` in this machine's byte order, aligned,
+/// is copied as a block (a `memcpy`, as `np.load` does) rather than element by element.
+fn copy_native<T: Element>(data: &[u8], h: &Header, rows: Option<Range<usize>>) -> Option<Vec<T>> {
+    if T::KIND != h.dtype.kind
+        || h.dtype.big_endian != cfg!(target_endian = "big")
+        || (h.fortran && h.shape.len() > 1)
+    {
+        return None;
+    }
+    let (start, end) = match rows {
+        None => (0, h.n_elements),
+        Some(r) => (
+            r.start.checked_mul(h.row_len())?,
+            r.end.checked_mul(h.row_len())?,
+        ),
+    };
+    let size = h.dtype.size();
+    let run = data.get(start.checked_mul(size)?..end.checked_mul(size)?)?;
+    if run.is_empty() {
+        return Some(Vec::new());
+    }
+    bytemuck::try_cast_slice::<u8, T>(run)
+        .ok()
+        .map(<[T]>::to_vec)
 }
 
 /// `gather` for `N`-byte elements decoded by `f`. `None` only if the data and header disagree,
