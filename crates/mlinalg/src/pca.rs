@@ -458,7 +458,7 @@ impl<T: Scalar> FittedPca<T> {
 /// let pca = Pca::new().n_components(2);
 /// let streamed = acc.finish::<f64>(&pca)?;
 /// let direct = pca.solver(PcaSolver::CovarianceEigh).fit(&x)?;
-/// let d = &streamed.explained_variance() - direct.explained_variance();
+/// let d = streamed.explained_variance() - direct.explained_variance();
 /// assert!(d.iter().all(|v| v.abs() < 1e-12));
 /// # Ok::<(), mlinalg::Error>(())
 /// ```
