@@ -38,8 +38,8 @@ use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
 use faer_ext::IntoFaer;
 use ndarray::{
-    Array, Array1, Array2, ArrayBase, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMut3,
-    Axis, Data, Dimension, Ix1, Ix2, IxDyn, Zip,
+    s, Array, Array1, Array2, ArrayBase, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2,
+    ArrayViewMut3, Axis, Data, Dimension, Ix1, Ix2, IxDyn, Zip,
 };
 use rayon::prelude::*;
 
@@ -47,6 +47,9 @@ use crate::broadcast::{broadcast_pair, broadcast_shapes, broadcast_to, zip_with}
 use crate::error::{fmt_shape, Error, ErrorKind, Result};
 use crate::gemv::gemv_rows;
 use crate::Scalar;
+
+/// Columns per block row of [`gram`]'s upper-triangle product.
+const GRAM_BLOCK: usize = 128;
 
 /// Multiply-adds (m·n·k) below which a product runs on one thread: splitting small products
 /// costs more in synchronisation than it saves.
@@ -586,7 +589,22 @@ where
 {
     let n = a.ncols();
     let mut out = Array2::<T>::zeros((n, n));
-    gemm(a.t(), a.view(), out.view_mut(), false);
+    // Only the upper triangle is needed: one GEMM per block row of GRAM_BLOCK columns, each
+    // from its diagonal block rightwards, does (b + 1) / 2b of the full product's work for b
+    // blocks (58% at n = 768), as BLAS's syrk does for NumPy's `a.T @ a`.
+    if n >= 4 * GRAM_BLOCK {
+        for start in (0..n).step_by(GRAM_BLOCK) {
+            let end = (start + GRAM_BLOCK).min(n);
+            gemm(
+                a.slice(s![.., start..end]).t(),
+                a.slice(s![.., start..]),
+                out.slice_mut(s![start..end, start..]),
+                false,
+            );
+        }
+    } else {
+        gemm(a.t(), a.view(), out.view_mut(), false);
+    }
     for i in 0..n {
         for j in (i + 1)..n {
             out[[j, i]] = out[[i, j]];

@@ -190,7 +190,8 @@ impl Pca {
                 (f.s, vt, total)
             }
             PcaSolver::CovarianceEigh => {
-                let cov = mm(&xc.t(), &xc)? / dof;
+                // gram: the upper triangle only, mirrored (exactly symmetric, ~half the work).
+                let cov = crate::matrix::gram(&xc) / dof;
                 let e = eigh(&cov).map_err(|e| rename(e, OP))?;
                 // Descending; rounding can make the smallest eigenvalues slightly negative.
                 let w: Array1<T> = e

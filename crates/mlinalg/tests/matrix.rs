@@ -350,11 +350,20 @@ fn transpose_eye_trace_symmetric() -> Result<()> {
 #[test]
 fn gram_is_exactly_symmetric() -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let a = normal2(&mut rng, 300, 70);
-    let g = gram(&a);
-    assert!(is_symmetric(&g, 0.0));
-    let want = a.t().dot(&a);
-    assert!(allclose(&g, &want, 1e-12, 1e-12)?);
+    // 70 columns: one product; 600 and 777: block rows of the upper triangle (uneven last one).
+    for (m, n) in [(300, 70), (40, 600), (20, 777)] {
+        let a = normal2(&mut rng, m, n);
+        let g = gram(&a);
+        assert!(is_symmetric(&g, 0.0));
+        let want = a.t().dot(&a);
+        assert!(allclose(&g, &want, 1e-12, 1e-12)?, "{m}x{n}");
+        let g32 = gram(&a.mapv(|v| v as f32));
+        assert!(is_symmetric(&g32, 0.0));
+        assert!(
+            allclose(&g32.mapv(f64::from), &want, 1e-4, 1e-3)?,
+            "{m}x{n} f32"
+        );
+    }
     Ok(())
 }
 
