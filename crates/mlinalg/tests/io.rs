@@ -1211,6 +1211,15 @@ fn bad_images_are_format_errors() {
             "not a multiple of 3",
         );
     }
+    // A 555-byte JPEG that claims 61232 x 1280 pixels (found by the fuzz target `image`: it
+    // decoded to 2 GB of f64): more pixels than 555 bytes can encode.
+    if let Ok(bomb) = std::fs::read(root.join("jpeg-555-bytes-claiming-61232x1280")) {
+        expect_err(
+            decode_image_rgb(&bomb),
+            ErrorKind::Format,
+            "claims 61232x1280 pixels, more than 555 bytes",
+        );
+    }
     // A valid PNG header that claims 100000 x 100000 RGB pixels (30 GB): rejected by the
     // decoder's limits before any allocation.
     let mut forged = png[..8].to_vec();
@@ -1222,7 +1231,30 @@ fn bad_images_are_format_errors() {
     forged.extend(&ihdr);
     forged.extend(crc32(&ihdr).to_be_bytes());
     forged.extend(&png[33..]);
-    expect_err(decode_image_gray(&forged), ErrorKind::Format, "too large");
+    expect_err(
+        decode_image_gray(&forged),
+        ErrorKind::Format,
+        "decompression bomb",
+    );
+    // 10000 x 10000 is within Pillow's limit, but not in a file of under 200 bytes.
+    let mut forged = png[..8].to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(10_000_u32.to_be_bytes());
+    ihdr.extend(10_000_u32.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    forged.extend(13_u32.to_be_bytes());
+    forged.extend(&ihdr);
+    forged.extend(crc32(&ihdr).to_be_bytes());
+    forged.extend(&png[33..]);
+    expect_err(
+        decode_image_gray(&forged),
+        ErrorKind::Format,
+        "claims 10000x10000 pixels",
+    );
+    // A real image that compresses well is read: 4 million black pixels in about 24 KB.
+    let black = encode_png(&Array2::<f64>::zeros((2000, 2000))).unwrap();
+    assert!(black.len() < 50_000, "{} bytes", black.len());
+    assert_eq!(decode_image_gray(&black).unwrap().dim(), (2000, 2000));
     // Files.
     let dir = scratch("img-errors");
     let path = dir.join("notes.png");

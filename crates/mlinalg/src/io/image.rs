@@ -2,9 +2,11 @@
 //! Pillow: `np.array(Image.open(p).convert("L"), dtype=float)` (grayscale, `(h, w)`) and
 //! `np.array(Image.open(p).convert("RGB"), dtype=float)` (`(h, w, 3)`); and arrays back to PNG.
 //!
-//! Decoding is the `image` crate's (PNG and JPEG codecs only), with its default limits (no
-//! single allocation over 512 MiB), so a small file that claims a huge image is an error rather
-//! than an allocation. Grayscale is Pillow's conversion exactly: ITU-R 601-2 luma in Pillow's
+//! Decoding is the `image` crate's (PNG and JPEG codecs only). Before anything is allocated,
+//! the size in the header is checked against the file: an image may not have more pixels than
+//! its bytes can encode (8256 a byte, the most a PNG or JPEG can hold), nor more than Pillow
+//! accepts (178,956,970), and the decoder keeps its own limit of 512 MiB per allocation. So a
+//! small file that claims a huge image is an error rather than an allocation. Grayscale is Pillow's conversion exactly: ITU-R 601-2 luma in Pillow's
 //! fixed point, `L = (19595 R + 38470 G + 7471 B + 2^15) >> 16`, which is
 //! `R·299/1000 + G·587/1000 + B·114/1000` rounded; alpha is dropped, as Pillow does.
 //! Differences from Pillow: 16-bit images are scaled to 8 bits (`x / 257`, rounded) where
@@ -130,9 +132,7 @@ fn decode(op: &'static str, source: &str, bytes: &[u8]) -> Result<DynamicImage> 
     if format == ImageFormat::Png {
         check_png_palette(bytes).map_err(|m| format_error(op, source, m))?;
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(Limits::default());
-    reader.decode().map_err(|e| match e {
+    let image_error = |e: ImageError| match e {
         ImageError::Limits(e) => format_error(
             op,
             source,
@@ -143,8 +143,47 @@ fn decode(op: &'static str, source: &str, bytes: &[u8]) -> Result<DynamicImage> 
             source,
             format!("cannot decode the {format:?} image: {e}"),
         ),
-    })
+    };
+    // The size in the header, checked before anything of that size is allocated.
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(image_error)?;
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_PIXELS {
+        return Err(format_error(
+            op,
+            source,
+            format!(
+                "is a {w}x{h} image: {pixels} pixels, over the {MAX_PIXELS} that Pillow also \
+                 refuses (a decompression bomb)"
+            ),
+        ));
+    }
+    if pixels > MAX_PIXELS_PER_BYTE.saturating_mul(bytes.len() as u64) {
+        return Err(format_error(
+            op,
+            source,
+            format!(
+                "claims {w}x{h} pixels, more than {} bytes of {format:?} can encode: truncated \
+                 or corrupt",
+                bytes.len()
+            ),
+        ));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(Limits::default());
+    reader.decode().map_err(image_error)
 }
+
+/// Pillow's `Image.MAX_IMAGE_PIXELS` × 2, the size at which it raises
+/// `DecompressionBombError`: 1.4 GB as a grayscale f64 array.
+const MAX_PIXELS: u64 = 178_956_970;
+
+/// The most pixels one byte of a PNG or JPEG file can encode, so that a small file cannot claim
+/// a huge image: deflate compresses at most 1032:1 and a 1-bit PNG holds 8 pixels a byte
+/// (8256); a Huffman-coded JPEG spends at least one bit on each 8x8 block of a component it
+/// codes, and chroma is subsampled at most 4x4 (8192).
+const MAX_PIXELS_PER_BYTE: u64 = 8256;
 
 /// Rejects a PLTE chunk whose length is not a multiple of 3, which png 0.18.1 accepts and then
 /// panics on while expanding the palette (image-rs/image-png#694, fixed upstream after 0.18.1;
