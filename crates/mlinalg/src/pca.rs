@@ -242,19 +242,11 @@ impl Pca {
         let k = match requested {
             Requested::Count(k) => k,
             Requested::All => small,
-            Requested::Fraction(f) => {
-                // scikit-learn: searchsorted(cumsum(ratio), f, side='right') + 1.
-                let mut cum = 0.0;
-                let mut k = explained_all.len();
-                for (i, &v) in explained_all.iter().enumerate() {
-                    cum += v.as_f64() / total_var.as_f64();
-                    if cum > f {
-                        k = i + 1;
-                        break;
-                    }
-                }
-                k.min(explained_all.len())
-            }
+            Requested::Fraction(f) => components_for_fraction(
+                explained_all.iter().map(|v| v.as_f64()),
+                total_var.as_f64(),
+                f,
+            ),
         };
         let k = k.min(s.len());
         let noise_variance = if k < small {
@@ -324,6 +316,22 @@ enum Requested {
     All,
     Count(usize),
     Fraction(f64),
+}
+
+/// scikit-learn's choice of k for a variance fraction `f`: `searchsorted(cumsum(ratio), f,
+/// side='right') + 1`, i.e. the fewest leading variances whose share exceeds `f` (all of them if
+/// none does).
+fn components_for_fraction(variances: impl Iterator<Item = f64>, total: f64, f: f64) -> usize {
+    let mut cum = 0.0;
+    let mut k = 0;
+    for v in variances {
+        k += 1;
+        cum += v / total;
+        if cum > f {
+            break;
+        }
+    }
+    k
 }
 
 fn rename(e: Error, op: &'static str) -> Error {
@@ -581,16 +589,7 @@ impl PcaAccumulator {
             Requested::Count(k) => k,
             Requested::All => small,
             Requested::Fraction(f) => {
-                let mut cum = 0.0;
-                let mut k = small;
-                for (i, &v) in w.iter().enumerate().take(small) {
-                    cum += v / total;
-                    if cum > f {
-                        k = i + 1;
-                        break;
-                    }
-                }
-                k
+                components_for_fraction(w.iter().copied().take(small), total, f)
             }
         };
         let noise = if k < small {

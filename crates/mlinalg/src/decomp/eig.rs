@@ -5,9 +5,8 @@ use faer_ext::IntoFaer;
 use ndarray::{Array1, Array2, ArrayBase, Axis, Data, Ix2};
 use num_complex::Complex;
 
-use super::{finite, no_convergence};
+use super::{no_convergence, square_finite};
 use crate::error::Result;
-use crate::matrix::check_square;
 use crate::Scalar;
 
 /// The eigenvalues and eigenvectors of a general square matrix (NumPy's names).
@@ -47,8 +46,7 @@ where
     S: Data<Elem = T>,
 {
     const OP: &str = "eig";
-    check_square(OP, a.shape())?;
-    finite(OP, a)?;
+    square_finite(OP, a)?;
     if a.is_empty() {
         return Ok(Eig {
             eigenvalues: Array1::zeros(0),
@@ -101,8 +99,7 @@ where
     S: Data<Elem = T>,
 {
     const OP: &str = "eigvals";
-    check_square(OP, a.shape())?;
-    finite(OP, a)?;
+    square_finite(OP, a)?;
     if a.is_empty() {
         return Ok(Array1::zeros(0));
     }

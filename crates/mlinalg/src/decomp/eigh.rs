@@ -4,9 +4,9 @@ use faer::Side;
 use faer_ext::IntoFaer;
 use ndarray::{Array1, Array2, ArrayBase, Data, Ix2};
 
-use super::{finite, no_convergence, to_array1};
+use super::{no_convergence, square_finite, to_array1};
 use crate::error::Result;
-use crate::matrix::{check_square, to_ndarray};
+use crate::matrix::to_ndarray;
 use crate::Scalar;
 
 /// The eigenvalues and eigenvectors of a symmetric matrix (NumPy's names).
@@ -42,8 +42,7 @@ where
     S: Data<Elem = T>,
 {
     const OP: &str = "eigh";
-    check_square(OP, a.shape())?;
-    finite(OP, a)?;
+    square_finite(OP, a)?;
     if a.is_empty() {
         return Ok(Eigh {
             eigenvalues: Array1::zeros(0),
@@ -77,8 +76,7 @@ where
     S: Data<Elem = T>,
 {
     const OP: &str = "eigvalsh";
-    check_square(OP, a.shape())?;
-    finite(OP, a)?;
+    square_finite(OP, a)?;
     if a.is_empty() {
         return Ok(Array1::zeros(0));
     }

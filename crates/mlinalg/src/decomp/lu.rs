@@ -4,9 +4,9 @@ use faer::Side;
 use faer_ext::IntoFaer;
 use ndarray::{Array2, ArrayBase, Data, Ix2};
 
-use super::finite;
+use super::{finite, square_finite};
 use crate::error::{fmt_shape, Error, ErrorKind, Result};
-use crate::matrix::{check_square, to_ndarray};
+use crate::matrix::to_ndarray;
 use crate::Scalar;
 
 /// The factors of `a = p · l · u` (SciPy's names and convention).
@@ -154,8 +154,7 @@ where
     S: Data<Elem = T>,
 {
     const OP: &str = "cholesky";
-    check_square(OP, a.shape())?;
-    finite(OP, a)?;
+    square_finite(OP, a)?;
     if a.is_empty() {
         return Ok(Array2::zeros((0, 0)));
     }

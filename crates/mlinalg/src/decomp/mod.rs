@@ -68,6 +68,16 @@ where
     check_finite(op, "matrix", a)
 }
 
+/// Checks that a matrix is square and has only finite values (eig, eigh, cholesky).
+fn square_finite<T, S>(op: &'static str, a: &ArrayBase<S, Ix2>) -> Result<()>
+where
+    T: Scalar,
+    S: Data<Elem = T>,
+{
+    crate::matrix::check_square(op, a.shape())?;
+    finite(op, a)
+}
+
 /// The error for an iteration of faer's that did not converge.
 fn no_convergence(op: &'static str, shape: &[usize], what: &str) -> Error {
     Error::new(
