@@ -61,6 +61,7 @@ mod gemv;
 pub mod io;
 pub mod lowrank;
 pub mod matrix;
+pub mod nn;
 pub mod pca;
 pub mod random;
 pub mod reduce;
