@@ -3,3 +3,16 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`softmax`] | `softmax`, `log_softmax`, `logsumexp` along any axis, stable for huge and infinite logits |
+//! | [`activation`] | `relu`, `sigmoid`, `silu`, `gelu` (erf and tanh forms) and their derivatives |
+//! | [`normalization`] | `layer_norm`, `rms_norm` over trailing dimensions |
+//! | [`linear`] | `Linear` (`nn.Linear`), `FeedForward`, collapsing stacked linear layers |
+//! | [`lora`] | `LoraLinear`: PEFT's initialisation, forward, merge/unmerge, parameter budgets |
+//! | [`jacobian`] | numerical Jacobians, `jvp`/`vjp`, analytic Jacobians of softmax and activations |
+
+pub mod activation;
+pub mod jacobian;
+pub mod linear;
+pub mod lora;
+pub mod normalization;
+pub mod softmax;
