@@ -8,7 +8,7 @@
 //! use mlinalg::nn::activation::{gelu, Activation, Gelu};
 //! use ndarray::array;
 //!
-//! let x = array![-1.0, 0.0, 1.0];
+//! let x = array![-1.0_f64, 0.0, 1.0];
 //! let y = gelu(&x, Gelu::Erf);
 //! assert!((y[2] - 0.841_344_746).abs() < 1e-9); // 1 · Φ(1)
 //! assert_eq!(Activation::Relu.apply(&x), array![0.0, 0.0, 1.0]);

@@ -5,7 +5,7 @@
 //! use mlinalg::nn::normalization::{layer_norm, rms_norm};
 //! use ndarray::array;
 //!
-//! let x = array![[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]];
+//! let x = array![[1.0_f64, 2.0, 3.0], [10.0, 10.0, 10.0]];
 //! let y = layer_norm(&x, &[3], None, None, 1e-5)?;
 //! assert!(y.row(0).sum().abs() < 1e-12);          // zero mean per row
 //! assert_eq!(y.row(1).to_vec(), vec![0.0; 3]);     // a constant row normalises to 0

@@ -8,7 +8,7 @@
 //! use mlinalg::nn::softmax::softmax;
 //! use ndarray::array;
 //!
-//! let p = softmax(&array![2.0, 1.0, 0.1], -1)?;
+//! let p = softmax(&array![2.0_f64, 1.0, 0.1], -1)?;
 //! assert!((p[0] - 0.659).abs() < 1e-3 && (p[1] - 0.242).abs() < 1e-3 && (p[2] - 0.099).abs() < 1e-3);
 //!
 //! let huge = softmax(&array![1000.0_f32, 1000.0], 0)?;
