@@ -102,6 +102,10 @@ fn tour_prints_sections_and_writes_html() {
         "Outer product: from two vectors to a matrix",
         "Broadcasting: NumPy's shape extension rules",
         "Tensors: shapes, reshape, permute, squeeze",
+        "Softmax: scores into probabilities",
+        "Attention, step by step",
+        "Linear layers, and why they need activations",
+        "LoRA: fine-tuning through a low-rank update",
         "Eigenvectors: the directions a matrix only stretches",
         "PCA: principal axes of correlated data",
         "The SVD and the best low-rank approximation",
@@ -138,6 +142,13 @@ fn tour_prints_sections_and_writes_html() {
         "[9.5255, 0.5143]",      // σ of [[1,2],[3,4],[5,6]]
         "99.71%",                // σ₁'s energy
         "16,777,216",            // 4096² parameters
+        "0.659",                 // softmax([2, 1, 0.1])[0]
+        "0.2424",                // softmax([2, 1, 0.1])[1]
+        "0.0986",                // softmax([2, 1, 0.1])[2]
+        "(4, 3072)",             // (4, 768) @ (768, 3072) + b
+        "65,536",                // LoRA r = 8 on 4096²
+        "256×",                  // its reduction
+        "[3, 1, -1, -1]",        // Wᵀg
     ];
     for n in numbers {
         assert!(text.contains(n), "missing {n:?}:\n{text}");

@@ -86,6 +86,14 @@ enum Item {
         text: String,
         color: Color,
     },
+    /// A filled rectangle between two data corners (a heatmap cell), with centred text.
+    Cell {
+        from: (f64, f64),
+        to: (f64, f64),
+        fill: String,
+        text: String,
+        text_color: Color,
+    },
 }
 
 /// A figure: a canvas of `width` × `height` pixels showing the data rectangle `x` × `y`.
@@ -283,6 +291,63 @@ impl Figure {
             text: text.into(),
             color,
         });
+        self
+    }
+
+    /// A heatmap of `values` (rows top to bottom): cell (i, j) covers x ∈ [j, j+1] and
+    /// y ∈ [rows−1−i, rows−i], shaded from white (0) to blue (the maximum) and labelled with its
+    /// value (two decimals). Sets the data ranges to the grid; NaN cells are grey.
+    pub fn heatmap(&mut self, values: &[Vec<f64>]) -> &mut Self {
+        let rows = values.len();
+        let cols = values.iter().map(Vec::len).max().unwrap_or(0);
+        let top = values
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        self.ranges((0.0, cols.max(1) as f64), (0.0, rows.max(1) as f64));
+        for (i, row) in values.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                let y = (rows - 1 - i) as f64;
+                let (fill, text_color) = if v.is_finite() {
+                    let t = if top > 0.0 {
+                        (v / top).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    // White → #1f4e9c, linear in each channel.
+                    let mix = |hi: f64, lo: f64| (hi + (lo - hi) * t).round() as u8;
+                    let fill = format!(
+                        "#{:02x}{:02x}{:02x}",
+                        mix(255.0, 31.0),
+                        mix(255.0, 78.0),
+                        mix(255.0, 156.0)
+                    );
+                    (
+                        fill,
+                        if t > 0.55 {
+                            Color("#ffffff")
+                        } else {
+                            Color::INK
+                        },
+                    )
+                } else {
+                    ("#bbbbbb".to_string(), Color::INK)
+                };
+                self.items.push(Item::Cell {
+                    from: (j as f64, y),
+                    to: (j as f64 + 1.0, y + 1.0),
+                    fill,
+                    text: if v.is_finite() {
+                        format!("{v:.2}")
+                    } else {
+                        "–".to_string()
+                    },
+                    text_color,
+                });
+            }
+        }
         self
     }
 
@@ -554,6 +619,31 @@ impl Figure {
                         p.1 - 6.0,
                         color.0,
                         escape(label)
+                    );
+                }
+            }
+            Item::Cell {
+                from,
+                to,
+                fill,
+                text,
+                text_color,
+            } => {
+                let (a, b) = (self.px(*from), self.px(*to));
+                let (x, y) = (a.0.min(b.0), a.1.min(b.1));
+                let (w, h) = ((a.0 - b.0).abs(), (a.1 - b.1).abs());
+                let _ = writeln!(
+                    s,
+                    r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{fill}" stroke="#ffffff" stroke-width="1"/>"##
+                );
+                if !text.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{}">{}</text>"#,
+                        x + w / 2.0,
+                        y + h / 2.0 + 3.5,
+                        text_color.0,
+                        escape(text)
                     );
                 }
             }

@@ -10,9 +10,12 @@ use crate::report::{atomic_write, Page, Section};
 use serde_json::json;
 use std::path::PathBuf;
 
+mod attention;
 mod broadcasting;
 mod eigen;
 mod hadamard;
+mod linear_layers;
+mod lora;
 mod matrices;
 mod norms;
 mod outer;
@@ -21,6 +24,7 @@ mod photo;
 mod projection;
 mod rank;
 mod similarity;
+mod softmax;
 mod spectrum;
 mod svd;
 mod tensors;
@@ -44,6 +48,10 @@ const SECTIONS: &[Builder] = &[
     outer::section,
     broadcasting::section,
     tensors::section,
+    softmax::section,
+    attention::section,
+    linear_layers::section,
+    lora::section,
     eigen::section,
     pca::section,
     svd::section,
@@ -75,7 +83,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
     let mut page = Page::new(
         "mlinalg tour: the linear algebra of machine learning",
-        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, eigenvectors, PCA, the SVD and low-rank approximation: every number on this page was computed by the mlinalg library.",
+        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation: every number on this page was computed by the mlinalg library.",
     );
     for s in &sections {
         page.section(s.clone());
