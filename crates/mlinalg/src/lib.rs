@@ -22,6 +22,8 @@
 //! | [`decomp`] | `svd`, `eigh`, `eig`, `qr`, `lu`, `cholesky`, `pinv`, `lstsq`, `cond`, spectral and nuclear norms |
 //! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
 //! | [`pca`] | `Pca` with scikit-learn's solvers, signs and attributes; streaming fit (`PcaAccumulator`) |
+//! | [`nn`] | `softmax`/`log_softmax`/`logsumexp`, activations, `layer_norm`/`rms_norm`, `Linear`, `FeedForward`, LoRA, Jacobians |
+//! | [`geometry`] | the curse of dimensionality: ball volume near the surface, distance concentration, neighbour gaps, one-hot distances |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`io`] | `.npy` read/write (memory-mapped views and row blocks for files larger than memory), `.npz` write, `.safetensors` read (F64/F32/F16/BF16 → f32/f64), PNG/JPEG to and from pixel arrays |
 //! | [`random`] | seeded normal / uniform / integer arrays, reproducible across platforms |
@@ -58,6 +60,7 @@ pub mod decomp;
 pub mod error;
 pub mod for_numpy_users;
 mod gemv;
+pub mod geometry;
 pub mod io;
 pub mod lowrank;
 pub mod matrix;
