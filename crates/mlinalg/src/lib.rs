@@ -23,6 +23,7 @@
 //! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
 //! | [`pca`] | `Pca` with scikit-learn's solvers, signs and attributes; streaming fit (`PcaAccumulator`) |
 //! | [`nn`] | `softmax`/`log_softmax`/`logsumexp`, activations, `layer_norm`/`rms_norm`, `Linear`, `FeedForward`, LoRA, Jacobians |
+//! | [`search`] | exact nearest-neighbour search (`FlatIndex`: cosine, dot, L2; filters, removal, range search, memory-mapped bases, checksummed index files), `recall_at_k` |
 //! | [`geometry`] | the curse of dimensionality: ball volume near the surface, distance concentration, neighbour gaps, one-hot distances |
 //! | [`tensor`] | `reshape` (with -1), `permute`, `transpose`, `squeeze`/`unsqueeze`, `flatten`, `concat`/`stack`, `split_heads`/`merge_heads` |
 //! | [`io`] | `.npy` read/write (memory-mapped views and row blocks for files larger than memory), `.npz` write, `.safetensors` read (F64/F32/F16/BF16 → f32/f64), PNG/JPEG to and from pixel arrays |
@@ -69,6 +70,7 @@ pub mod pca;
 pub mod random;
 pub mod reduce;
 pub mod scalar;
+pub mod search;
 pub mod tensor;
 pub mod vector;
 

@@ -1,0 +1,14 @@
+//! Arbitrary bytes as an mlinalg index file: the reader must return `Ok` or `Err`, never panic,
+//! and never allocate more than the input justifies (sizes are checked against its length).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mlinalg::search::FlatIndex;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(index) = FlatIndex::<f32>::from_bytes(data.to_vec()) {
+        let q = mlinalg::ndarray::Array2::<f32>::ones((2, index.dim()));
+        let _ = index.search(&q, 3);
+    }
+    let _ = FlatIndex::<f64>::from_bytes(data.to_vec());
+});
