@@ -15,7 +15,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "mlinalg", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  mlinalg tour                    walk through vectors, matrices and tensors\n  mlinalg tour --out report       write the HTML page to report/index.html\n  mlinalg tour --json | jq .      the same results as JSON\n  mlinalg svd-image photo.png     compress a photo at ranks 5, 20, 50, 100\n  mlinalg spectrum model.safetensors\n  mlinalg pca emb.npy -n 64 -o reduced.npy"
+    after_help = "Examples:\n  mlinalg tour                    walk through vectors, matrices and tensors\n  mlinalg tour --out report       write the HTML page to report/index.html\n  mlinalg tour --json | jq .      the same results as JSON\n  mlinalg svd-image photo.png     compress a photo at ranks 5, 20, 50, 100\n  mlinalg spectrum model.safetensors\n  mlinalg pca emb.npy -n 64 -o reduced.npy\n  mlinalg search eval base.npy queries.npy -k 10"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -32,6 +32,8 @@ enum Command {
     Spectrum(commands::spectrum::Args),
     /// Reduce the rows of a .npy matrix to their principal components (scikit-learn's PCA).
     Pca(commands::pca::Args),
+    /// Vector search over .npy embeddings: build an index, query it, evaluate recall and speed.
+    Search(commands::search::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::SvdImage(args) => commands::svd_image::run(args),
         Command::Spectrum(args) => commands::spectrum::run(args),
         Command::Pca(args) => commands::pca::run(args),
+        Command::Search(args) => commands::search::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

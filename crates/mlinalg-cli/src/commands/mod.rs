@@ -2,6 +2,7 @@
 //! `run(&Args) -> Result<(), CliError>`.
 
 pub mod pca;
+pub mod search;
 pub mod spectrum;
 pub mod svd_image;
 pub mod tour;
