@@ -106,6 +106,8 @@ fn tour_prints_sections_and_writes_html() {
         "Attention, step by step",
         "Linear layers, and why they need activations",
         "LoRA: fine-tuning through a low-rank update",
+        "Embeddings: meaning as position",
+        "High dimensions: volume at the surface, distances that concentrate",
         "Eigenvectors: the directions a matrix only stretches",
         "PCA: principal axes of correlated data",
         "The SVD and the best low-rank approximation",
@@ -149,6 +151,9 @@ fn tour_prints_sections_and_writes_html() {
         "65,536",                // LoRA r = 8 on 4096²
         "256×",                  // its reduction
         "[3, 1, -1, -1]",        // Wᵀg
+        "0.9801",                // 0.99² of a disk's area inside 0.99·R
+        "99.96%",                // the outer 1% shell of a 768-ball
+        "1.4142",                // one-hot distance √2
     ];
     for n in numbers {
         assert!(text.contains(n), "missing {n:?}:\n{text}");

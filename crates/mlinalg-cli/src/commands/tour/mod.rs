@@ -12,7 +12,9 @@ use std::path::PathBuf;
 
 mod attention;
 mod broadcasting;
+mod dimensions;
 mod eigen;
+mod embeddings;
 mod hadamard;
 mod linear_layers;
 mod lora;
@@ -57,6 +59,8 @@ const SECTIONS: &[Builder] = &[
     svd::section,
     photo::section,
     spectrum::section,
+    embeddings::section,
+    dimensions::section,
 ];
 
 /// Options of `mlinalg tour`.
@@ -83,7 +87,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
     let mut page = Page::new(
         "mlinalg tour: the linear algebra of machine learning",
-        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation: every number on this page was computed by the mlinalg library.",
+        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation, embeddings and the geometry of high dimensions: every number on this page was computed by the mlinalg library.",
     );
     for s in &sections {
         page.section(s.clone());
