@@ -129,6 +129,53 @@ fn build_query_eval_on_the_real_embeddings() {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
     }
+    // PCA-reduced: built, queried through the same command, and evaluated.
+    let reduced = dir.path().join("reduced.idx");
+    let v = json_of(&mlinalg(&[
+        "search",
+        "build",
+        s(&base),
+        "-o",
+        s(&reduced),
+        "--pca",
+        "64",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(v["kind"].as_str(), Some("pca"));
+    let reduced_ids = dir.path().join("reduced_ids.npy");
+    json_of(&mlinalg(&[
+        "search",
+        "query",
+        s(&reduced),
+        s(&queries),
+        "-k",
+        "10",
+        "-o",
+        s(&reduced_ids),
+        "--json",
+    ]));
+    let found: Array2<i64> = read_npy_i64::<Ix2>(&reduced_ids).unwrap();
+    let recall = mlinalg::search::recall_at_k(&found, &truth, 10).unwrap();
+    assert!(recall >= 0.9, "PCA-64 recall@10 {recall}");
+    let v = json_of(&mlinalg(&[
+        "search",
+        "eval",
+        s(&base),
+        s(&queries),
+        "-k",
+        "10",
+        "--pca",
+        "64",
+        "--json",
+        "--quiet",
+    ]));
+    assert!(v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["index"] == "pca64"));
+    assert!(v["build"]["pca"]["seconds"].as_f64().is_some());
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -136,7 +183,13 @@ fn build_query_eval_on_the_real_embeddings() {
     names.sort();
     assert_eq!(
         names,
-        vec!["base.idx", "ids.npy", "scores.npy"],
+        vec![
+            "base.idx",
+            "ids.npy",
+            "reduced.idx",
+            "reduced_ids.npy",
+            "scores.npy"
+        ],
         "nothing else written"
     );
 }

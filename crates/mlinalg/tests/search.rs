@@ -389,3 +389,103 @@ fn mapped_bases_are_searched_in_place() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn pca_reduced_search_reranks_exactly() {
+    use mlinalg::search::ReducedIndex;
+    // Vectors near a 12-dimensional subspace of 96 dimensions: 12 components hold most variance.
+    let mut rng = Rng::seed(31);
+    let latent: Array2<f64> = rng.normal_matrix(1500, 12).unwrap();
+    let mix: Array2<f64> = rng.normal_matrix(12, 96).unwrap();
+    let noise: Array2<f64> = rng.normal_matrix(1500, 96).unwrap();
+    let base = latent.dot(&mix) + noise * 0.05;
+    let queries =
+        base.slice(s![..25, ..]).to_owned() + rng.normal_matrix::<f64>(25, 96).unwrap() * 0.05;
+    let ids: Vec<u64> = (0..1500).map(|i| 10_000 + i).collect();
+    for metric in [Metric::Cosine, Metric::Dot, Metric::L2] {
+        let reduced = ReducedIndex::build(&base, Some(&ids), metric, 12, 10).unwrap();
+        assert_eq!(
+            (reduced.len(), reduced.dim(), reduced.n_components()),
+            (1500, 96, 12)
+        );
+        let got = reduced.search(&queries, 10).unwrap();
+        let want = reference(&base, &ids, &queries, metric, 10);
+        let truth = Array2::from_shape_fn((25, 10), |(i, j)| want[i][j].0 as i64);
+        let recall = recall_at_k(&got.ids, &truth, 10).unwrap();
+        assert!(recall >= 0.98, "{metric}: recall@10 {recall}");
+        // Scores are exact for every id returned.
+        for qi in 0..25 {
+            for j in 0..10 {
+                let id = got.ids[[qi, j]] as u64;
+                let all = reference(
+                    &base,
+                    &ids,
+                    &queries.slice(s![qi..qi + 1, ..]).to_owned(),
+                    metric,
+                    1500,
+                );
+                let exact = all[0].iter().find(|p| p.0 == id).unwrap().1;
+                assert!(
+                    (got.scores[[qi, j]] - exact).abs() < 1e-9 * (1.0 + exact.abs()),
+                    "{metric}"
+                );
+            }
+        }
+        // Round trip through a file.
+        let path = temp_path(&format!("reduced-{metric}.idx"));
+        reduced.save(&path).unwrap();
+        let back = ReducedIndex::<f64>::load(&path).unwrap();
+        assert_eq!(back.search(&queries, 10).unwrap(), got, "{metric}");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        for cut in [0, 80, bytes.len() / 2, bytes.len() - 1] {
+            assert_eq!(
+                ReducedIndex::<f64>::from_bytes(bytes[..cut].to_vec())
+                    .unwrap_err()
+                    .kind(),
+                ErrorKind::Format
+            );
+        }
+        assert!(FlatIndex::<f64>::from_bytes(bytes)
+            .unwrap_err()
+            .to_string()
+            .contains("kind 3"));
+    }
+    let mut reduced = ReducedIndex::build(&base, None, Metric::L2, 12, 10).unwrap();
+    assert_eq!(reduced.remove(&[0, 1]), 2);
+    let got = reduced.search(&base.slice(s![0..2, ..]), 3).unwrap();
+    assert!(got.ids.iter().all(|&id| id != 0 && id != 1));
+    assert_eq!(
+        ReducedIndex::build(&base, None, Metric::L2, 96, 10)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        ReducedIndex::build(&base, Some(&[1, 2]), Metric::L2, 8, 10)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Shape
+    );
+}
+
+#[test]
+fn pca_reduced_search_on_the_shared_embeddings() {
+    use mlinalg::search::ReducedIndex;
+    let (b, q, gt) = (
+        shared_data("embeddings_base.npy"),
+        shared_data("embeddings_queries.npy"),
+        shared_data("embeddings_gt_top100.npy"),
+    );
+    if !b.exists() {
+        eprintln!("skipping: {} absent", b.display());
+        return;
+    }
+    let base: Array2<f32> = read_npy::<f32, Ix2>(&b).unwrap();
+    let queries: Array2<f32> = read_npy::<f32, Ix2>(&q).unwrap();
+    let truth: Array2<i64> = read_npy_i64::<Ix2>(&gt).unwrap();
+    let reduced = ReducedIndex::build(&base, None, Metric::Cosine, 128, 10).unwrap();
+    let recall = recall_at_k(&reduced.search(&queries, 10).unwrap().ids, &truth, 10).unwrap();
+    eprintln!("PCA-128 candidates (x10) re-ranked on 384-d: recall@10 {recall}");
+    assert!(recall >= 0.95, "recall@10 {recall}");
+}

@@ -14,7 +14,9 @@ use crate::progress::Progress;
 use crate::report::{Cell, Table};
 use mlinalg::io::{read_npy_i64, write_npy, NpyFile};
 use mlinalg::ndarray::{Array2, Ix2};
-use mlinalg::search::{recall_at_k, FlatIndex, Metric, SearchResults};
+use mlinalg::search::{
+    index_info, recall_at_k, FlatIndex, IndexKind, Metric, ReducedIndex, SearchResults,
+};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -52,6 +54,13 @@ pub struct BuildArgs {
     /// cosine | dot | l2.
     #[arg(long, default_value = "cosine")]
     pub metric: String,
+    /// Search candidates among the vectors projected on their top N principal components, then
+    /// re-rank them exactly on the full vectors (a smaller, faster first pass).
+    #[arg(long, value_name = "N")]
+    pub pca: Option<usize>,
+    /// With --pca: candidates fetched per neighbour asked for.
+    #[arg(long, default_value_t = 10, value_name = "R")]
+    pub rerank: usize,
     /// Print {n, dim, metric, kind, seconds, output} as JSON.
     #[arg(long)]
     pub json: bool,
@@ -104,6 +113,12 @@ pub struct EvalArgs {
     /// cosine | dot | l2.
     #[arg(long, default_value = "cosine")]
     pub metric: String,
+    /// Also evaluate PCA-reduced search with N components (re-ranked exactly).
+    #[arg(long, value_name = "N")]
+    pub pca: Option<usize>,
+    /// With --pca: candidates fetched per neighbour asked for.
+    #[arg(long, default_value_t = 10, value_name = "R")]
+    pub rerank: usize,
     /// Print {"build": {...}, "results": [{"index", "ef", "recall_at_k", "queries_per_second"}]}.
     #[arg(long)]
     pub json: bool,
@@ -175,20 +190,36 @@ fn build_flat(path: &Path, metric: Metric, quiet: bool) -> Result<FlatIndex<f32>
 fn build(args: &BuildArgs) -> Result<(), CliError> {
     let metric = parse_metric(&args.metric)?;
     let start = Instant::now();
-    let index = build_flat(&args.base, metric, args.quiet)?;
-    index.save(&args.output).map_err(CliError::input)?;
+    let (n, dim, kind) = match args.pca {
+        None => {
+            let index = build_flat(&args.base, metric, args.quiet)?;
+            index.save(&args.output).map_err(CliError::input)?;
+            (index.len(), index.dim(), "flat")
+        }
+        Some(components) => {
+            let base = read_matrix(&args.base)?;
+            let progress = Progress::new(1, "PCA fits", args.quiet);
+            progress.message(format!(
+                "{components} components of {} vectors",
+                base.nrows()
+            ));
+            let index = ReducedIndex::build(&base, None, metric, components, args.rerank)
+                .map_err(|e| CliError::input(format!("{}: {e}", args.base.display())))?;
+            progress.finish();
+            index.save(&args.output).map_err(CliError::input)?;
+            (index.len(), index.dim(), "pca")
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         let doc = json!({
-            "n": index.len(), "dim": index.dim(), "metric": metric.name(), "kind": "flat",
+            "n": n, "dim": dim, "metric": metric.name(), "kind": kind,
             "seconds": seconds, "output": args.output.display().to_string(),
         });
         return print_stdout(&format!("{doc}\n"));
     }
     print_stdout(&format!(
-        "Built a flat {metric} index of {} vectors of dimension {} in {seconds:.2} s: {}\n",
-        index.len(),
-        index.dim(),
+        "Built a {kind} {metric} index of {n} vectors of dimension {dim} in {seconds:.2} s: {}\n",
         args.output.display()
     ))
 }
@@ -197,11 +228,24 @@ fn query(args: &QueryArgs) -> Result<(), CliError> {
     if args.k == 0 {
         return Err(CliError::input("-k must be at least 1"));
     }
-    let index = FlatIndex::<f32>::load(&args.index).map_err(CliError::input)?;
+    let info = index_info(&args.index).map_err(CliError::input)?;
+    if info.elem_size != 4 {
+        return Err(CliError::input(format!(
+            "{}: holds float64 vectors; the command line searches float32 indexes",
+            args.index.display()
+        )));
+    }
     let queries = read_matrix(&args.queries)?;
-    let start = Instant::now();
-    let hits = index.search(&queries, args.k).map_err(CliError::input)?;
-    let seconds = start.elapsed().as_secs_f64();
+    let (hits, seconds) = match info.kind {
+        IndexKind::Reduced => {
+            let index = ReducedIndex::<f32>::load(&args.index).map_err(CliError::input)?;
+            timed(|| index.search(&queries, args.k))?
+        }
+        _ => {
+            let index = FlatIndex::<f32>::load(&args.index).map_err(CliError::input)?;
+            timed(|| index.search(&queries, args.k))?
+        }
+    };
     write_npy(&args.output, &hits.ids).map_err(CliError::input)?;
     if let Some(path) = &args.distances {
         write_npy(path, &hits.scores).map_err(CliError::input)?;
@@ -279,8 +323,20 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
         "recall_at_k": recall_at_k(&exact.ids, &truth, args.k).map_err(CliError::input)?,
         "queries_per_second": qps(flat_seconds),
     })];
-    let build = json!({"flat": {"seconds": flat_build}, "n": flat.len(), "dim": flat.dim(), "metric": metric.name()});
-    results.shrink_to_fit();
+    let mut build = json!({"flat": {"seconds": flat_build}, "n": flat.len(), "dim": flat.dim(), "metric": metric.name()});
+    if let Some(components) = args.pca {
+        let base = read_matrix(&args.base)?;
+        let start = Instant::now();
+        let reduced = ReducedIndex::build(&base, None, metric, components, args.rerank)
+            .map_err(|e| CliError::input(format!("{}: {e}", args.base.display())))?;
+        build["pca"] = json!({"seconds": start.elapsed().as_secs_f64(), "n_components": components, "rerank": args.rerank});
+        let (hits, seconds) = timed(|| reduced.search(&queries, args.k))?;
+        results.push(json!({
+            "index": format!("pca{components}"), "ef": null,
+            "recall_at_k": recall_at_k(&hits.ids, &truth, args.k).map_err(CliError::input)?,
+            "queries_per_second": qps(seconds),
+        }));
+    }
     if args.json {
         let doc =
             json!({"build": build, "k": args.k, "n_queries": queries.nrows(), "results": results});

@@ -5,12 +5,12 @@
 //! offset  size  field
 //!      0     8  magic "MLINDEX\0"
 //!      8     4  format version (1)
-//!     12     4  index kind (1 = flat, 2 = HNSW)
+//!     12     4  index kind (1 = flat, 2 = HNSW, 3 = PCA-reduced flat)
 //!     16     4  metric (1 = cosine, 2 = dot, 3 = l2)
 //!     20     4  element size in bytes (4 = f32, 8 = f64)
 //!     24     8  dimension
 //!     32     8  number of vectors
-//!     40    32  four kind-specific u64 parameters (HNSW: M, ef_construction, entry point, top level)
+//!     40    32  four kind-specific u64 parameters (PCA-reduced: components, rerank)
 //!     72     …  sections (ids, vectors, graph), little-endian
 //!    end−4   4  CRC-32 (IEEE) of bytes [0, end−4)
 //! ```
@@ -31,6 +31,7 @@ pub(crate) const HEADER_LEN: usize = 72;
 
 /// Index kinds stored in the header (2 is reserved for HNSW).
 pub(crate) const KIND_FLAT: u32 = 1;
+pub(crate) const KIND_REDUCED: u32 = 3;
 
 /// The fixed header of an index file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
