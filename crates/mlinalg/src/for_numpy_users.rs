@@ -24,6 +24,18 @@
 //! | `a.reshape(8, 512, 12, -1)`, `x.permute(0, 2, 1, 3)`, `x.transpose(1, 2)` | [`tensor::reshape`](crate::tensor::reshape), [`tensor::permute`](crate::tensor::permute), [`tensor::transpose`](crate::tensor::transpose) |
 //! | `x.squeeze()`, `x.unsqueeze(0)`, `x.contiguous()`, `x.flatten(1)` | [`tensor::squeeze`](crate::tensor::squeeze), [`tensor::unsqueeze`](crate::tensor::unsqueeze), [`tensor::contiguous`](crate::tensor::contiguous), [`tensor::flatten`](crate::tensor::flatten) |
 //! | `np.concatenate`, `np.stack` | [`tensor::concat`](crate::tensor::concat), [`tensor::stack`](crate::tensor::stack) |
+//! | `np.linalg.svd(a, full_matrices=False)`, `svdvals`, `pinv`, `lstsq`, `cond` | [`decomp::svd`](crate::decomp::svd), [`decomp::svdvals`](crate::decomp::svdvals), [`decomp::pinv`](crate::decomp::pinv), [`decomp::lstsq`](crate::decomp::lstsq), [`decomp::cond`](crate::decomp::cond) |
+//! | `np.linalg.eigh`, `eig`, `qr`, `cholesky`, `scipy.linalg.lu` | [`decomp::eigh`](crate::decomp::eigh), [`decomp::eig`](crate::decomp::eig), [`decomp::qr`](crate::decomp::qr), [`decomp::cholesky`](crate::decomp::cholesky), [`decomp::lu`](crate::decomp::lu) |
+//! | `sklearn.utils.extmath.randomized_svd` | [`decomp::randomized_svd`](crate::decomp::randomized_svd) |
+//! | `sklearn.decomposition.PCA(n_components).fit_transform(X)` | [`pca::Pca`](crate::pca::Pca) |
+//! | `np.load` / `np.save` / `np.savez`, `safetensors.safe_open`, `PIL.Image.open(p).convert("L")` | [`io::read_npy`](crate::io::read_npy), [`io::NpyFile`](crate::io::NpyFile) (memory-mapped), [`io::write_npy`](crate::io::write_npy), [`io::write_npz`](crate::io::write_npz), [`io::SafeTensorsFile`](crate::io::SafeTensorsFile), [`io::read_image_gray`](crate::io::read_image_gray) |
+//! | `torch.softmax(x, dim)`, `log_softmax`, `torch.logsumexp` | [`nn::softmax::softmax`](crate::nn::softmax::softmax), [`nn::softmax::log_softmax`](crate::nn::softmax::log_softmax), [`nn::softmax::logsumexp`](crate::nn::softmax::logsumexp) |
+//! | `F.relu`, `torch.sigmoid`, `F.silu`, `F.gelu(x, approximate=...)` | [`nn::activation`](crate::nn::activation) |
+//! | `F.layer_norm`, `F.rms_norm` | [`nn::normalization::layer_norm`](crate::nn::normalization::layer_norm), [`nn::normalization::rms_norm`](crate::nn::normalization::rms_norm) |
+//! | `nn.Linear(in, out)`, `F.linear(x, W, b)` | [`nn::linear::Linear`](crate::nn::linear::Linear) |
+//! | PEFT `LoraConfig(r, lora_alpha)`, `merge_and_unload()` | [`nn::lora::LoraLinear`](crate::nn::lora::LoraLinear) |
+//! | `torch.func.jacrev`, `jvp`, `vjp` | [`nn::jacobian::numerical_jacobian`](crate::nn::jacobian::numerical_jacobian), [`nn::jacobian::jvp`](crate::nn::jacobian::jvp), [`nn::jacobian::vjp`](crate::nn::jacobian::vjp) (central differences) |
+//! | `faiss.IndexFlatIP(d)` / `IndexFlatL2`, `index.add(x)`, `index.search(q, k)` | [`search::FlatIndex`](crate::search::FlatIndex) with [`Metric::Dot`](crate::search::Metric::Dot) / [`Metric::L2`](crate::search::Metric::L2) (or `Cosine`) |
 //! | `np.random.default_rng(0).standard_normal((3, 4))` | [`random::Rng`](crate::random::Rng) (same seed, same numbers on every platform; not NumPy's stream) |
 //!
 //! ## What is different
@@ -33,6 +45,11 @@
 //! - Shapes in messages are Python tuples with a space after the comma: `(32, 768) (32,)`.
 //! - Random streams are ChaCha8 streams, not NumPy's PCG64: the same seed gives different numbers
 //!   than NumPy, but the same numbers on every machine and version of mlinalg.
-//! - Not here yet: complex numbers, integer arrays beyond indices, fancy indexing (use ndarray's
-//!   `select` and slicing), decompositions beyond LU (SVD, eigh, eig, QR come with the
-//!   decompositions work).
+//! - `softmax` of a lane holding `+inf` is NaN everywhere, as PyTorch's; `gelu` of `+inf` in f32
+//!   is `+inf` (PyTorch's vectorised f32 kernel gives NaN there, its f64 kernel `+inf`).
+//! - Numerical Jacobians are central differences, not automatic differentiation: accurate to
+//!   about ε^(2/3) (1e-10 in f64), at 2n evaluations of f.
+//! - Search results follow FAISS: ids as int64 with −1 for "no result", similarities for
+//!   cosine/dot, squared distances for L2; ties go to the lower id.
+//! - Not here yet: complex numbers (except `eig`'s results), integer arrays beyond indices, fancy
+//!   indexing (use ndarray's `select` and slicing).

@@ -1,4 +1,4 @@
-//! Reductions with NumPy semantics: [`sum`], [`mean`], [`var`], [`std`], [`max`], [`min`],
+//! Reductions with NumPy semantics: [`sum`], [`mean`], [`var`], [`std`](fn@std), [`max`], [`min`],
 //! [`argmax`] and [`argmin`], over all elements or along one axis, with `keepdims`.
 //!
 //! Every function takes `axis: Option<isize>` (`None` reduces all elements, a negative axis counts

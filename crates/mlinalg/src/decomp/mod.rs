@@ -19,9 +19,9 @@
 //! | [`norm2`], [`nuclear_norm`] | `np.linalg.norm(a, 2)`, `np.linalg.norm(a, 'nuc')` | `σ_max`, `Σ σ` |
 //!
 //! Rules shared by every function here:
-//! - NaN or infinity in the input is an [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite)
+//! - NaN or infinity in the input is an [`ErrorKind::NonFinite`]
 //!   error (LAPACK would return garbage or fail to converge); an iteration that does not converge
-//!   is an [`ErrorKind::NoConvergence`](crate::ErrorKind::NoConvergence) error.
+//!   is an [`ErrorKind::NoConvergence`] error.
 //! - Empty matrices are accepted where NumPy accepts them and give empty factors.
 //! - Signs (and for [`eig`], phases) of singular vectors and eigenvectors are those faer computes:
 //!   like LAPACK's, they are arbitrary. What is guaranteed is the factorisation (`u·diag(s)·vt =
