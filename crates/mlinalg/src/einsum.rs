@@ -578,7 +578,11 @@ fn greedy_path(
 
 /// The path NumPy's `einsum_path(..., optimize="greedy")` takes for a parsed spec.
 fn plan(p: &Parsed) -> Vec<Vec<usize>> {
-    let sets: Vec<Labels> = p.inputs.iter().map(|l| l.iter().copied().collect()).collect();
+    let sets: Vec<Labels> = p
+        .inputs
+        .iter()
+        .map(|l| l.iter().copied().collect())
+        .collect();
     let output: Labels = p.output.iter().copied().collect();
     let indices: Labels = sets.iter().flatten().copied().collect();
     let n = sets.len();
@@ -741,7 +745,11 @@ impl fmt::Display for EinsumPath {
         writeln!(f, "  Complete contraction:  {}", self.complete)?;
         writeln!(f, "         Naive scaling:  {}", self.naive_scaling)?;
         writeln!(f, "     Optimized scaling:  {}", self.optimized_scaling())?;
-        writeln!(f, "      Naive FLOP count:  {}", sci(self.naive_flops as f64))?;
+        writeln!(
+            f,
+            "      Naive FLOP count:  {}",
+            sci(self.naive_flops as f64)
+        )?;
         writeln!(f, "  Optimized FLOP count:  {}", sci(opt as f64))?;
         writeln!(f, "   Theoretical speedup:  {speedup:.3}")?;
         writeln!(
@@ -813,7 +821,11 @@ fn describe(p: &Parsed, path: &[Vec<usize>]) -> EinsumPath {
     let out_term = term(&p.output);
     let mut list: Vec<String> = p.inputs.iter().map(|l| term(l)).collect();
     let complete = format!("{}->{out_term}", list.join(","));
-    let mut sets: Vec<Labels> = p.inputs.iter().map(|l| l.iter().copied().collect()).collect();
+    let mut sets: Vec<Labels> = p
+        .inputs
+        .iter()
+        .map(|l| l.iter().copied().collect())
+        .collect();
     let output: Labels = p.output.iter().copied().collect();
     let indices: Labels = sets.iter().flatten().copied().collect();
     let inner = p
@@ -943,11 +955,8 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
     for (view, labels) in operands.iter().zip(&p.inputs) {
         ops.push(diagonal(&p.spec, view.clone(), labels)?);
     }
-    let counts = |ops: &[Operand<'_, T>], l: usize| {
-        ops.iter()
-            .filter(|o| o.labels.contains(&l))
-            .count()
-    };
+    let counts =
+        |ops: &[Operand<'_, T>], l: usize| ops.iter().filter(|o| o.labels.contains(&l)).count();
     let mut summed = Vec::with_capacity(ops.len());
     for k in 0..ops.len() {
         let lonely: Vec<usize> = ops[k]
@@ -1010,9 +1019,9 @@ fn contract_group<'a, T: Scalar>(
                 }
                 let contract: Labels = si.union(&sj).copied().collect();
                 let result: Labels = contract.intersection(&remain).copied().collect();
-                let removed = to_i128(
-                    size_of(&si, &p.sizes).saturating_add(size_of(&sj, &p.sizes)),
-                ) - to_i128(size_of(&result, &p.sizes));
+                let removed =
+                    to_i128(size_of(&si, &p.sizes).saturating_add(size_of(&sj, &p.sizes)))
+                        - to_i128(size_of(&result, &p.sizes));
                 let cost = flop_count(&contract, result.len() < contract.len(), 2, &p.sizes);
                 let key = (si.is_disjoint(&sj), -removed, cost);
                 if best.as_ref().is_none_or(|b| key < b.0) {
@@ -1102,9 +1111,8 @@ fn diagonal<'a, T: Scalar>(
     // axes of `v` (all of the same size, checked when parsing), whose offset from `v.as_ptr()`
     // is `t` times the sum of their strides; every element the new view addresses is therefore
     // an element of `v`. The view is read-only, so the aliasing of a stride-0 axis is allowed.
-    let diag: ArrayViewD<'a, T> = unsafe {
-        ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), v.as_ptr())
-    };
+    let diag: ArrayViewD<'a, T> =
+        unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), v.as_ptr()) };
     let mut diag = diag;
     for (u, &f) in flip.iter().enumerate() {
         if f {
@@ -1262,12 +1270,8 @@ fn contract_pair<'a, T: Scalar>(
     sa.extend([m, k]);
     let mut sb = batch_sizes.clone();
     sb.extend([k, n]);
-    let a3 = pa
-        .to_shape(IxDyn(&sa))
-        .map_err(|e| internal(&p.spec, e))?;
-    let b3 = pb
-        .to_shape(IxDyn(&sb))
-        .map_err(|e| internal(&p.spec, e))?;
+    let a3 = pa.to_shape(IxDyn(&sa)).map_err(|e| internal(&p.spec, e))?;
+    let b3 = pb.to_shape(IxDyn(&sb)).map_err(|e| internal(&p.spec, e))?;
     let prod = crate::matrix::matmul(&a3, &b3)?;
     let prod = prod
         .into_shape_with_order(IxDyn(&out_shape))
