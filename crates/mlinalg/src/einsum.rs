@@ -1160,8 +1160,27 @@ fn contract_pair<'a, T: Scalar>(
             .collect()
     };
     let (la, lb) = (lonely(&a, &b), lonely(&b, &a));
-    let a = sum_out(a, &la);
-    let b = sum_out(b, &lb);
+    let mut a = sum_out(a, &la);
+    let mut b = sum_out(b, &lb);
+
+    // The last step (nothing but the output is still needed) produces the output's axis order
+    // where it can, so that no transposing copy is needed at the end: the operand whose own
+    // indices come first in the output gives the rows, and each group follows the output.
+    let out_pos = |l: usize| p.output.iter().position(|&x| x == l).unwrap_or(usize::MAX);
+    let last_step = kept.iter().all(|l| p.output.contains(l));
+    if last_step {
+        let first_own = |x: &Operand<'a, T>, y: &Operand<'a, T>| {
+            x.labels
+                .iter()
+                .filter(|l| !y.labels.contains(l))
+                .map(|&l| out_pos(l))
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        if first_own(&b, &a) < first_own(&a, &b) {
+            std::mem::swap(&mut a, &mut b);
+        }
+    }
 
     let pos = |labels: &[usize], l: usize| labels.iter().position(|&x| x == l);
     let mut batch = Vec::new();
@@ -1178,12 +1197,17 @@ fn contract_pair<'a, T: Scalar>(
             fa.push(l);
         }
     }
-    let fb: Vec<usize> = b
+    let mut fb: Vec<usize> = b
         .labels
         .iter()
         .copied()
         .filter(|l| !a.labels.contains(l))
         .collect();
+    if last_step {
+        batch.sort_by_key(|&l| out_pos(l));
+        fa.sort_by_key(|&l| out_pos(l));
+        fb.sort_by_key(|&l| out_pos(l));
+    }
 
     // Shared indices of size 1 on one side broadcast to the other's size (NumPy's rule).
     let size_in = |o: &Operand<'a, T>, l: usize| pos(&o.labels, l).map_or(1, |i| o.data.shape()[i]);
