@@ -62,7 +62,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn, ShapeBuilder, Zip};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, CowArray, IxDyn, ShapeBuilder, Slice, Zip};
+use rayon::prelude::*;
 
 use crate::error::{fmt_shape, Error, ErrorKind, Result};
 use crate::Scalar;
@@ -985,6 +986,8 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
             }
             group.push(ops.remove(x));
         }
+        // Back to the operands' order: the earlier operand gives the rows of the GEMM.
+        group.reverse();
         let mut kept = output.clone();
         kept.extend(ops.iter().flat_map(|o| o.labels.iter().copied()));
         let result = contract_group(&p, group, &kept)?;
@@ -1135,12 +1138,46 @@ fn sum_out<'a, T: Scalar>(o: Operand<'a, T>, labels: &[usize]) -> Operand<'a, T>
         .collect();
     axes.sort_unstable_by(|a, b| b.cmp(a));
     let mut data = o.data;
+    if axes.len() == data.ndim() {
+        let total = sum_all(&data.view());
+        return Operand {
+            data: CowArray::from(ndarray::arr0(total).into_dyn()),
+            labels: Vec::new(),
+        };
+    }
     let mut kept = o.labels;
     for a in axes {
         data = CowArray::from(data.sum_axis(Axis(a)));
         kept.remove(a);
     }
     Operand { data, labels: kept }
+}
+
+/// Elements above which elementwise work is split across threads.
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// The sum of all elements: chunks of a contiguous buffer summed in parallel when large.
+fn sum_all<T: Scalar>(v: &ArrayViewD<'_, T>) -> T {
+    match v.as_slice_memory_order() {
+        Some(xs) if xs.len() >= PARALLEL_MIN_ELEMENTS => xs
+            .par_chunks(PARALLEL_MIN_ELEMENTS / 4)
+            .map(|c| ndarray::aview1(c).sum())
+            .reduce(T::zero, |x, y| x + y),
+        _ => v.sum(),
+    }
+}
+
+/// `x · y` for two vectors of the same length, split across threads when long.
+fn dot<T: Scalar>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
+    if x.len() < PARALLEL_MIN_ELEMENTS {
+        return x.dot(&y);
+    }
+    let chunk = PARALLEL_MIN_ELEMENTS / 4;
+    x.axis_chunks_iter(Axis(0), chunk)
+        .into_par_iter()
+        .zip(y.axis_chunks_iter(Axis(0), chunk).into_par_iter())
+        .map(|(a, b)| a.dot(&b))
+        .reduce(T::zero, |p, q| p + q)
 }
 
 /// Contracts two operands: sums what only one of them has and nobody needs, then one batched
@@ -1271,11 +1308,36 @@ fn contract_pair<'a, T: Scalar>(
         let pb = pb
             .broadcast(IxDyn(&out_shape))
             .ok_or_else(|| internal(&p.spec, "outer product broadcast"))?;
-        let mut out = crate::alloc::zeros(IxDyn(&out_shape));
-        Zip::from(&mut out)
-            .and(&pa)
-            .and(&pb)
-            .for_each(|o, &x, &y| *o = x * y);
+        let zip = Zip::from(&pa).and(&pb);
+        let out = if out_shape.iter().product::<usize>() >= PARALLEL_MIN_ELEMENTS {
+            zip.par_map_collect(|&x, &y| x * y)
+        } else {
+            zip.map_collect(|&x, &y| x * y)
+        };
+        return Ok(Operand {
+            data: CowArray::from(out),
+            labels,
+        });
+    }
+
+    if fa.is_empty() && fb.is_empty() {
+        // Batched dot products (no rows, no columns): one dot per batch element, not a GEMM
+        // of 1 x k by k x 1 per batch element.
+        let nb: usize = batch_sizes.iter().product();
+        let k: usize = sizes_of(&av, &a.labels, &con).iter().product();
+        let pa = av.permuted_axes(IxDyn(&order(&a.labels, &[&batch, &con])));
+        let pb = bv.permuted_axes(IxDyn(&order(&b.labels, &[&batch, &con])));
+        let a2 = pa.to_shape((nb, k)).map_err(|e| internal(&p.spec, e))?;
+        let b2 = pb.to_shape((nb, k)).map_err(|e| internal(&p.spec, e))?;
+        let zip = Zip::from(a2.rows()).and(b2.rows());
+        let out = if nb >= 64 && nb * k >= PARALLEL_MIN_ELEMENTS {
+            zip.par_map_collect(|x, y| x.dot(&y))
+        } else {
+            zip.map_collect(dot)
+        };
+        let out = out
+            .into_shape_with_order(IxDyn(&out_shape))
+            .map_err(|e| internal(&p.spec, e))?;
         return Ok(Operand {
             data: CowArray::from(out),
             labels,
@@ -1324,7 +1386,7 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
         if data.is_standard_layout() && data.is_owned() {
             return Ok(data.into_owned());
         }
-        return Ok(data.as_standard_layout().into_owned());
+        return Ok(standard_copy(data.view()));
     }
     // An output index of size 1 here and larger in the spec cannot happen (it would have been
     // broadcast when contracted), but broadcasting is the right answer if it did.
@@ -1333,4 +1395,37 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
         .broadcast(IxDyn(&out_shape))
         .ok_or_else(|| internal(&p.spec, "output broadcast"))?;
     Ok(b.as_standard_layout().into_owned())
+}
+
+/// A standard-layout copy of `v`. When `v` is a stack of transposed matrices (its last two axes
+/// swapped in memory: `'ij->ji'`, `'bji->bij'`) the copy goes by square tiles, in parallel, so
+/// that reads and writes both stay in cache; otherwise in `v`'s logical order.
+fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
+    const TILE: usize = 32;
+    let nd = v.ndim();
+    if nd < 2 || v.len() < PARALLEL_MIN_ELEMENTS / 4 {
+        return v.as_standard_layout().into_owned();
+    }
+    let (p, q) = (nd - 2, nd - 1);
+    let fastest = (0..nd)
+        .filter(|&a| v.shape()[a] > 1)
+        .min_by_key(|&a| v.strides()[a].unsigned_abs());
+    if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
+        return v.as_standard_layout().into_owned();
+    }
+    let mut out = crate::alloc::zeros(IxDyn(v.shape()));
+    out.axis_chunks_iter_mut(Axis(p), TILE)
+        .into_par_iter()
+        .zip(v.axis_chunks_iter(Axis(p), TILE).into_par_iter())
+        .for_each(|(mut d, s)| {
+            let n = s.shape()[q];
+            let mut j = 0;
+            while j < n {
+                let cols = Slice::from(j..(j + TILE).min(n));
+                d.slice_axis_mut(Axis(q), cols)
+                    .assign(&s.slice_axis(Axis(q), cols));
+                j += TILE;
+            }
+        });
+    out
 }

@@ -24,6 +24,8 @@
 //! | `a.reshape(8, 512, 12, -1)`, `x.permute(0, 2, 1, 3)`, `x.transpose(1, 2)` | [`tensor::reshape`](crate::tensor::reshape), [`tensor::permute`](crate::tensor::permute), [`tensor::transpose`](crate::tensor::transpose) |
 //! | `x.squeeze()`, `x.unsqueeze(0)`, `x.contiguous()`, `x.flatten(1)` | [`tensor::squeeze`](crate::tensor::squeeze), [`tensor::unsqueeze`](crate::tensor::unsqueeze), [`tensor::contiguous`](crate::tensor::contiguous), [`tensor::flatten`](crate::tensor::flatten) |
 //! | `np.concatenate`, `np.stack` | [`tensor::concat`](crate::tensor::concat), [`tensor::stack`](crate::tensor::stack) |
+//! | `np.einsum('bhid,bhjd->bhij', q, k, optimize=True)`, `torch.einsum(...)` | [`einsum::einsum`](crate::einsum::einsum)`("bhid,bhjd->bhij", &[q.view(), k.view()])` (operands as `ArrayViewD`) |
+//! | `np.einsum_path(spec, *ops, optimize='greedy')` | [`einsum::einsum_path`](crate::einsum::einsum_path)`(spec, &shapes)` (from shapes; FLOP counts as NumPy's, whose optimized count adds one) |
 //! | `np.random.default_rng(0).standard_normal((3, 4))` | [`random::Rng`](crate::random::Rng) (same seed, same numbers on every platform; not NumPy's stream) |
 //!
 //! ## What is different
@@ -31,6 +33,8 @@
 //! - `normalize`, `cosine_similarity` and `angle` of a zero vector are errors ([`ErrorKind::ZeroVector`](crate::ErrorKind::ZeroVector)),
 //!   where NumPy gives NaN with a warning. `cosine_similarity_along` keeps PyTorch's `eps` instead.
 //! - Shapes in messages are Python tuples with a space after the comma: `(32, 768) (32,)`.
+//! - `einsum` always returns a new array; NumPy and PyTorch return a view for a pure transpose or
+//!   diagonal (`'ij->ji'`, `'ii->i'`).
 //! - Random streams are ChaCha8 streams, not NumPy's PCG64: the same seed gives different numbers
 //!   than NumPy, but the same numbers on every machine and version of mlinalg.
 //! - Not here yet: complex numbers, integer arrays beyond indices, fancy indexing (use ndarray's

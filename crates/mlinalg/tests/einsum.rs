@@ -482,3 +482,86 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The paths taken only by large operands (parallel reductions, tiled transposes, parallel
+// elementwise products), against plain ndarray arithmetic
+// ---------------------------------------------------------------------------------------------
+
+fn filled(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    Strided::new(shape.to_vec(), 0, seed, value).base
+}
+
+fn close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}");
+    assert!(got.is_standard_layout(), "{what}: not standard layout");
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert!(
+            (g - w).abs() <= 1e-9 * (1.0 + w.abs()),
+            "{what}: {g} vs {w}"
+        );
+    }
+}
+
+#[test]
+fn large_operands() {
+    let a = filled(&[300, 700], 1);
+    let b = filled(&[300, 700], 2);
+    let (av, bv) = (a.view(), b.view());
+    // Tiled transposes: 2-D, a batch of them, and a reversed view.
+    close(
+        &einsum("ij->ji", &[av.clone()]).unwrap(),
+        &a.t().to_owned(),
+        "ij->ji",
+    );
+    let c = filled(&[3, 129, 257], 3);
+    let want = c
+        .view()
+        .permuted_axes(IxDyn(&[0, 2, 1]))
+        .as_standard_layout()
+        .into_owned();
+    close(&einsum("bji->bij", &[c.view()]).unwrap(), &want, "bji->bij");
+    let mut rev = a.view();
+    rev.invert_axis(ndarray::Axis(0));
+    close(
+        &einsum("ij->ji", &[rev.clone()]).unwrap(),
+        &rev.t().to_owned(),
+        "reversed ij->ji",
+    );
+    // Elementwise and outer products.
+    close(
+        &einsum("ij,ij->ij", &[av.clone(), bv.clone()]).unwrap(),
+        &(&a * &b),
+        "hadamard",
+    );
+    let u = filled(&[400], 4);
+    let v = filled(&[300], 5);
+    let outer = einsum("i,j->ij", &[u.view(), v.view()]).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[400, 300]), |ix| u[[ix[0]]] * v[[ix[1]]]);
+    close(&outer, &want, "outer");
+    // Dots: many rows, one long row, everything.
+    let rows = einsum("ij,ij->i", &[av.clone(), bv.clone()]).unwrap();
+    close(&rows, &(&a * &b).sum_axis(ndarray::Axis(1)), "row dots");
+    let x = filled(&[200_000], 6);
+    let y = filled(&[200_000], 7);
+    let d = einsum("i,i->", &[x.view(), y.view()]).unwrap();
+    close(&d, &ndarray::arr0((&x * &y).sum()).into_dyn(), "dot");
+    let s = einsum("ij->", &[av.clone()]).unwrap();
+    close(&s, &ndarray::arr0(a.sum()).into_dyn(), "sum");
+    let s = einsum("ij->", &[av.t().into_dyn()]).unwrap();
+    close(
+        &s,
+        &ndarray::arr0(a.sum()).into_dyn(),
+        "sum of a transposed view",
+    );
+    // A batched GEMM whose result needs the tiled transpose (batch index last in the output).
+    let p = filled(&[64, 48, 20], 8);
+    let q = filled(&[48, 72, 20], 9);
+    let got = einsum("ijb,jkb->ikb", &[p.view(), q.view()]).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[64, 72, 20]), |ix| {
+        (0..48)
+            .map(|j| p[[ix[0], j, ix[2]]] * q[[j, ix[1], ix[2]]])
+            .sum()
+    });
+    close(&got, &want, "ijb,jkb->ikb");
+}
