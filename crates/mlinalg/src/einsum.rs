@@ -1271,6 +1271,22 @@ fn contract_pair<'a, T: Scalar>(
         .data
         .broadcast(IxDyn(&tb))
         .ok_or_else(|| internal(&p.spec, "broadcast of a shared index"))?;
+    // Within the row, column and inner groups, axes go in memory order (largest stride first),
+    // so that each group merges into one axis as a view rather than a copy. The inner group
+    // follows the larger operand (both operands must agree on it); the row and column groups of
+    // the last step follow the output instead (see above).
+    let stride = |v: &ArrayViewD<'_, T>, labels: &[usize], l: usize| {
+        std::cmp::Reverse(pos(labels, l).map_or(0, |i| v.strides()[i].unsigned_abs()))
+    };
+    if !last_step {
+        fa.sort_by_key(|&l| stride(&av, &a.labels, l));
+        fb.sort_by_key(|&l| stride(&bv, &b.labels, l));
+    }
+    if av.len() >= bv.len() {
+        con.sort_by_key(|&l| stride(&av, &a.labels, l));
+    } else {
+        con.sort_by_key(|&l| stride(&bv, &b.labels, l));
+    }
     let order = |labels: &[usize], groups: &[&[usize]]| -> Vec<usize> {
         groups
             .iter()
@@ -1292,8 +1308,11 @@ fn contract_pair<'a, T: Scalar>(
     out_shape.extend(&fa_sizes);
     out_shape.extend(&fb_sizes);
 
-    if con.is_empty() {
-        // Outer or elementwise product: (batch, fa, 1..) * (batch, 1.., fb), broadcast.
+    if con.is_empty() && (fa.is_empty() || fb.is_empty()) {
+        // Elementwise product, one side possibly broadcast: (batch, fa, 1..) * (batch, 1.., fb).
+        // (An outer product with rows and columns on both sides goes to the GEMM below with an
+        // inner dimension of 1: its kernels write the result at memory speed, where a broadcast
+        // zip on stride-0 operands does not vectorise.)
         let mut pa = av.permuted_axes(IxDyn(&order(&a.labels, &[&batch, &fa])));
         for _ in 0..fb.len() {
             pa.insert_axis_inplace(Axis(pa.ndim()));
@@ -1308,12 +1327,16 @@ fn contract_pair<'a, T: Scalar>(
         let pb = pb
             .broadcast(IxDyn(&out_shape))
             .ok_or_else(|| internal(&p.spec, "outer product broadcast"))?;
-        let zip = Zip::from(&pa).and(&pb);
-        let out = if out_shape.iter().product::<usize>() >= PARALLEL_MIN_ELEMENTS {
-            zip.par_map_collect(|&x, &y| x * y)
+        // Into a buffer from `alloc::zeros` (huge pages when large: a fresh 16 MB result takes
+        // 4096 page faults otherwise, more than the multiplications cost).
+        let mut out = crate::alloc::zeros(IxDyn(&out_shape));
+        let large = out.len() >= PARALLEL_MIN_ELEMENTS;
+        let zip = Zip::from(&mut out).and(&pa).and(&pb);
+        if large {
+            zip.par_for_each(|o, &x, &y| *o = x * y);
         } else {
-            zip.map_collect(|&x, &y| x * y)
-        };
+            zip.for_each(|o, &x, &y| *o = x * y);
+        }
         return Ok(Operand {
             data: CowArray::from(out),
             labels,
