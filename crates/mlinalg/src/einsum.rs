@@ -944,6 +944,7 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
     let shapes: Vec<&[usize]> = operands.iter().map(|o| o.shape()).collect();
     let p = parse(spec, &shapes)?;
     let out_shape: Vec<usize> = p.output.iter().map(|&l| p.sizes[l]).collect();
+    check_size::<T>(&p.spec, &out_shape)?;
     if p.inputs.iter().flatten().any(|&l| p.sizes[l] == 0) {
         // An empty index: either the output is empty or every sum is over nothing.
         return Ok(ArrayD::zeros(IxDyn(&out_shape)));
@@ -998,6 +999,25 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
         _ => return Err(internal(&p.spec, "the path left operands uncontracted")),
     };
     finish(&p, result)
+}
+
+/// An error, instead of ndarray's panic, for a result whose size overflows `isize` bytes.
+fn check_size<T>(spec: &str, shape: &[usize]) -> Result<()> {
+    let bytes = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(std::mem::size_of::<T>(), |acc, &d| acc.checked_mul(d));
+    match bytes {
+        Some(b) if isize::try_from(b).is_ok() => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            OP,
+            format!(
+                "a result of shape {} is too large to allocate in '{spec}'",
+                fmt_shape(shape)
+            ),
+        )),
+    }
 }
 
 /// Contracts a group of operands (one step of the path) into one: pairwise, the best pair first
@@ -1307,6 +1327,7 @@ fn contract_pair<'a, T: Scalar>(
     let mut out_shape = batch_sizes.clone();
     out_shape.extend(&fa_sizes);
     out_shape.extend(&fb_sizes);
+    check_size::<T>(&p.spec, &out_shape)?;
 
     if con.is_empty() && (fa.is_empty() || fb.is_empty()) {
         // Elementwise product, one side possibly broadcast: (batch, fa, 1..) * (batch, 1.., fb).

@@ -565,3 +565,14 @@ fn large_operands() {
     });
     close(&got, &want, "ijb,jkb->ikb");
 }
+
+/// A result too large to represent is an error, not ndarray's panic.
+#[test]
+fn huge_result_is_an_error() {
+    let x = ArrayD::<f32>::zeros(IxDyn(&[1]));
+    let big = x.broadcast(IxDyn(&[1 << 20])).unwrap();
+    let ops = [big.clone(), big.clone(), big.clone(), big.clone()];
+    let e = einsum("i,j,k,l->ijkl", &ops).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("too large"), "{e}");
+}
