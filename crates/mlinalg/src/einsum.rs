@@ -37,8 +37,15 @@
 //!    kernels): indices in both operands and still needed are batch axes, indices in both and
 //!    no longer needed are the inner (contracted) axis, the others are the rows and columns.
 //!    The operands are permuted and reshaped as views when their strides allow it (a transposed
-//!    operand is handed to the GEMM as a transposed matrix, not copied). A pair with nothing to
-//!    contract (an outer or elementwise product) is a broadcast multiplication instead.
+//!    operand is handed to the GEMM as a transposed matrix, not copied). Three shapes of pair
+//!    skip the general GEMM: an elementwise product (nothing contracted, rows or columns on at
+//!    most one side) is a broadcast multiplication, an outer product is a GEMM with an inner
+//!    dimension of 1, and batched dot products (nothing but batch and inner axes) are dots.
+//! 5. The last step writes its result in the output's axis order where it can; otherwise one
+//!    copy to standard layout (by tiles when it transposes).
+//!
+//! Nothing here loops over indices element by element: the work is in the GEMM kernels,
+//! ndarray's vectorised zips and reductions, and strided views.
 //!
 //! ```
 //! use mlinalg::einsum::einsum;
