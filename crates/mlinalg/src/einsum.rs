@@ -612,6 +612,16 @@ fn plan(p: &Parsed) -> Vec<Vec<usize>> {
 // ---------------------------------------------------------------------------------------------
 
 /// One step of an [`EinsumPath`]: the operands contracted and what results.
+///
+/// ```
+/// let path = mlinalg::einsum::einsum_path("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 5]])?;
+/// let first = &path.steps()[0];
+/// assert_eq!(first.operands, [2, 1]);
+/// assert_eq!(first.subscripts, "kl,jk->jl");
+/// assert_eq!(first.remaining, "ij,jl->il");
+/// assert_eq!((first.scaling, first.flops, first.size), (3, 120, 15));
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathStep {
     /// Positions, in the current list of operands, of the operands contracted (largest first,
@@ -634,6 +644,15 @@ pub struct PathStep {
 /// what `np.einsum_path(spec, *operands, optimize="greedy")` reports.
 ///
 /// Built by [`einsum_path`]; printed (`Display`) as NumPy prints its report.
+///
+/// ```
+/// let path = mlinalg::einsum::einsum_path("ij,jk,kl->il", &[&[2, 3], &[3, 4], &[4, 5]])?;
+/// let report = path.to_string();
+/// assert!(report.starts_with("  Complete contraction:  ij,jk,kl->il\n         Naive scaling:  4\n"));
+/// assert!(report.contains("      Naive FLOP count:  3.600e+02\n"));
+/// assert!(report.ends_with("   3                   jl,ij->il                                   il->il"));
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EinsumPath {
     complete: String,
