@@ -1397,8 +1397,10 @@ fn contract_pair<'a, T: Scalar>(
         let k: usize = sizes_of(&av, &a.labels, &con).iter().product();
         let pa = av.permuted_axes(IxDyn(&order(&a.labels, &[&batch, &con])));
         let pb = bv.permuted_axes(IxDyn(&order(&b.labels, &[&batch, &con])));
-        let a2 = pa.to_shape((nb, k)).map_err(|e| internal(&p.spec, e))?;
-        let b2 = pb.to_shape((nb, k)).map_err(|e| internal(&p.spec, e))?;
+        let groups = [batch.len(), con.len()];
+        let a2 = merge_groups(&p.spec, &pa, &groups, &[nb, k])?;
+        let b2 = merge_groups(&p.spec, &pb, &groups, &[nb, k])?;
+        let (a2, b2) = (as_2d(&p.spec, &a2)?, as_2d(&p.spec, &b2)?);
         let zip = Zip::from(a2.rows()).and(b2.rows());
         let out = if nb >= 64 && nb * k >= PARALLEL_MIN_ELEMENTS {
             zip.par_map_collect(|x, y| x.dot(&y))
@@ -1426,8 +1428,12 @@ fn contract_pair<'a, T: Scalar>(
     sa.extend([m, k]);
     let mut sb = batch_sizes.clone();
     sb.extend([k, n]);
-    let a3 = pa.to_shape(IxDyn(&sa)).map_err(|e| internal(&p.spec, e))?;
-    let b3 = pb.to_shape(IxDyn(&sb)).map_err(|e| internal(&p.spec, e))?;
+    let mut ga = vec![1; batch.len()];
+    ga.extend([fa.len(), con.len()]);
+    let mut gb = vec![1; batch.len()];
+    gb.extend([con.len(), fb.len()]);
+    let a3 = merge_groups(&p.spec, &pa, &ga, &sa)?;
+    let b3 = merge_groups(&p.spec, &pb, &gb, &sb)?;
     let prod = crate::matrix::matmul(&a3, &b3)?;
     let prod = prod
         .into_shape_with_order(IxDyn(&out_shape))
@@ -1436,6 +1442,46 @@ fn contract_pair<'a, T: Scalar>(
         data: CowArray::from(prod),
         labels,
     })
+}
+
+/// Whether consecutive groups of axes (`groups`: their lengths, in order) of an array with these
+/// shape and strides each merge into one axis in row-major order without a copy.
+fn mergeable(shape: &[usize], strides: &[isize], groups: &[usize]) -> bool {
+    let mut start = 0;
+    for &len in groups {
+        let axes: Vec<usize> = (start..start + len).filter(|&a| shape[a] != 1).collect();
+        if axes
+            .windows(2)
+            .any(|w| strides[w[0]] != strides[w[1]] * shape[w[1]] as isize)
+        {
+            return false;
+        }
+        start += len;
+    }
+    true
+}
+
+/// `v` reshaped to `shape` by merging consecutive groups of axes: a view when the strides
+/// allow it, otherwise one (tiled, parallel) standard-layout copy.
+fn merge_groups<'v, T: Scalar>(
+    spec: &str,
+    v: &'v ArrayViewD<'_, T>,
+    groups: &[usize],
+    shape: &[usize],
+) -> Result<CowArray<'v, T, IxDyn>> {
+    if v.is_empty() || mergeable(v.shape(), v.strides(), groups) {
+        return v.to_shape(IxDyn(shape)).map_err(|e| internal(spec, e));
+    }
+    let copy = standard_copy(v.view())
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|e| internal(spec, e))?;
+    Ok(CowArray::from(copy))
+}
+
+fn as_2d<'v, T>(spec: &str, v: &'v CowArray<'_, T, IxDyn>) -> Result<ndarray::ArrayView2<'v, T>> {
+    v.view()
+        .into_dimensionality::<ndarray::Ix2>()
+        .map_err(|e| internal(spec, e))
 }
 
 /// The final operand in the output's axis order, as a new standard-layout array.
@@ -1481,7 +1527,10 @@ fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
         .filter(|&a| v.shape()[a] > 1)
         .min_by_key(|&a| v.strides()[a].unsigned_abs());
     if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
-        return v.as_standard_layout().into_owned();
+        // ndarray's zip walks the last axis in a tight loop (its element iterator does not).
+        let mut out = crate::alloc::zeros(IxDyn(v.shape()));
+        Zip::from(&mut out).and(&v).par_for_each(|o, &x| *o = x);
+        return out;
     }
     let mut out = crate::alloc::zeros(IxDyn(v.shape()));
     out.axis_chunks_iter_mut(Axis(p), TILE)

@@ -564,6 +564,18 @@ fn large_operands() {
             .sum()
     });
     close(&got, &want, "ijb,jkb->ikb");
+    // Rows (i, k) that do not merge as a view: one parallel copy of the operand first.
+    let a3 = filled(&[40, 30, 50], 10);
+    let w = filled(&[30, 20], 11);
+    let got = einsum("ijk,jl->ikl", &[a3.view(), w.view()]).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[40, 50, 20]), |ix| {
+        (0..30).map(|j| a3[[ix[0], j, ix[1]]] * w[[j, ix[2]]]).sum()
+    });
+    close(&got, &want, "ijk,jl->ikl");
+    // The same through a transposed operand (the copy goes by tiles).
+    let t = a3.view().permuted_axes(IxDyn(&[0, 2, 1]));
+    let got = einsum("ikj,jl->ikl", &[t, w.view()]).unwrap();
+    close(&got, &want, "ikj,jl->ikl on a transposed view");
 }
 
 /// A result too large to represent is an error, not ndarray's panic.
