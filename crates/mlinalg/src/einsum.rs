@@ -1192,9 +1192,38 @@ fn sum_out<'a, T: Scalar>(o: Operand<'a, T>, labels: &[usize]) -> Operand<'a, T>
         };
     }
     let mut kept = o.labels;
-    for a in axes {
-        data = CowArray::from(data.sum_axis(Axis(a)));
+    for &a in &axes {
         kept.remove(a);
+    }
+    // Large: split along the first kept axis, each thread summing its slices.
+    let outer = (0..data.ndim()).find(|a| !axes.contains(a) && data.shape()[*a] > 1);
+    if let (true, Some(outer)) = (data.len() >= PARALLEL_MIN_ELEMENTS, outer) {
+        let shape: Vec<usize> = (0..data.ndim())
+            .filter(|a| !axes.contains(a))
+            .map(|a| data.shape()[a])
+            .collect();
+        let out_axis = (0..outer).filter(|a| !axes.contains(a)).count();
+        // The summed axes of a slice along `outer`, largest first (removing one keeps the
+        // others' positions).
+        let inner: Vec<usize> = axes.iter().map(|&a| a - usize::from(a > outer)).collect();
+        let mut out = crate::alloc::zeros(IxDyn(&shape));
+        out.axis_iter_mut(Axis(out_axis))
+            .into_par_iter()
+            .zip(data.axis_iter(Axis(outer)).into_par_iter())
+            .for_each(|(mut dst, src)| {
+                let mut part = CowArray::from(src);
+                for &a in &inner {
+                    part = CowArray::from(part.sum_axis(Axis(a)));
+                }
+                dst.assign(&part);
+            });
+        return Operand {
+            data: CowArray::from(out),
+            labels: kept,
+        };
+    }
+    for &a in &axes {
+        data = CowArray::from(data.sum_axis(Axis(a)));
     }
     Operand { data, labels: kept }
 }

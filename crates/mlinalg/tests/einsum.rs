@@ -554,6 +554,14 @@ fn large_operands() {
         &ndarray::arr0(a.sum()).into_dyn(),
         "sum of a transposed view",
     );
+    // Partial sums, split across threads along the first kept axis.
+    let c3 = filled(&[30, 40, 50], 12);
+    let want = c3.sum_axis(ndarray::Axis(1));
+    close(&einsum("bsd->bd", &[c3.view()]).unwrap(), &want, "bsd->bd");
+    let want = c3.sum_axis(ndarray::Axis(2)).sum_axis(ndarray::Axis(0));
+    close(&einsum("bsd->s", &[c3.view()]).unwrap(), &want, "bsd->s");
+    let want = c3.sum_axis(ndarray::Axis(0)).t().to_owned();
+    close(&einsum("bsd->ds", &[c3.view()]).unwrap(), &want, "bsd->ds");
     // A batched GEMM whose result needs the tiled transpose (batch index last in the output).
     let p = filled(&[64, 48, 20], 8);
     let q = filled(&[48, 72, 20], 9);
