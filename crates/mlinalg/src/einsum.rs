@@ -1558,7 +1558,12 @@ fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
     if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
         // ndarray's zip walks the last axis in a tight loop (its element iterator does not).
         let mut out = crate::alloc::zeros(IxDyn(v.shape()));
-        Zip::from(&mut out).and(&v).par_for_each(|o, &x| *o = x);
+        let zip = Zip::from(&mut out).and(&v);
+        if v.len() >= 1 << 20 {
+            zip.par_for_each(|o, &x| *o = x);
+        } else {
+            zip.for_each(|o, &x| *o = x);
+        }
         return out;
     }
     let mut out = crate::alloc::zeros(IxDyn(v.shape()));
