@@ -266,6 +266,34 @@ def np_solve_inv(t):
     ]
 
 
+def _einsum_operands(shapes):
+    import numpy as np
+
+    rng = _rng()
+    return [_normal(rng, s, np.float32) for s in shapes]
+
+
+def np_einsum_w10(t):
+    import numpy as np
+
+    q, k = _einsum_operands([(8, 12, 128, 64), (8, 12, 128, 64)])
+    return [("numpy", "np.einsum('bhid,bhjd->bhij', q, k, optimize=True)",
+             t.time(lambda: np.einsum("bhid,bhjd->bhij", q, k, optimize=True)))]
+
+
+def np_einsum_table(t):
+    import numpy as np
+
+    from workloads import EINSUM_TABLE
+
+    out = []
+    for task, spec, shapes in EINSUM_TABLE:
+        ops = _einsum_operands(shapes)
+        out.append(("numpy", "np.einsum(spec, *ops, optimize=True)",
+                    t.time(lambda: np.einsum(spec, *ops, optimize=True)), {"task": task}))
+    return out
+
+
 def _np_svd_thin(img):
     import numpy as np
 
@@ -283,6 +311,8 @@ NUMPY = {
     "W4c": np_svdvals,
     "W5a": np_eigh,
     "W5b": np_eig,
+    "W10": np_einsum_w10,
+    "W10-table": np_einsum_table,
     "W11": _w11("numpy", "np.linalg.svd(img, full_matrices=False)", _np_svd_thin),
     "W12": np_solve_inv,
 }
@@ -464,6 +494,29 @@ def torch_lowrank(t):
             for task, note, samples, s in kept]
 
 
+def torch_einsum_w10(t):
+    import torch
+
+    q, k = [torch.from_numpy(a) for a in _einsum_operands([(8, 12, 128, 64), (8, 12, 128, 64)])]
+    with torch.inference_mode():
+        return [("torch", "torch.einsum('bhid,bhjd->bhij', q, k)",
+                 t.time(lambda: torch.einsum("bhid,bhjd->bhij", q, k)))]
+
+
+def torch_einsum_table(t):
+    import torch
+
+    from workloads import EINSUM_TABLE
+
+    out = []
+    with torch.inference_mode():
+        for task, spec, shapes in EINSUM_TABLE:
+            ops = [torch.from_numpy(a) for a in _einsum_operands(shapes)]
+            out.append(("torch", "torch.einsum(spec, *ops)", t.time(lambda: torch.einsum(spec, *ops)),
+                        {"task": task}))
+    return out
+
+
 def _torch_svd_thin(img):
     import torch
 
@@ -484,6 +537,8 @@ TORCH = {
     "W5a": torch_eigh,
     "W5b": torch_eig,
     "W7": torch_lowrank,
+    "W10": torch_einsum_w10,
+    "W10-table": torch_einsum_table,
     "W11": _w11("torch", "torch.linalg.svd(img, full_matrices=False)", _torch_svd_thin),
     "W12": torch_solve_inv,
 }

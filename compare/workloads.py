@@ -58,9 +58,43 @@ WORKLOADS = [
     Workload("W6", "PCA f32 100000x768 -> 128 components, fit + transform, per solver", "ms", 0,
              max_runs=3, max_warmup=0),
     Workload("W7", "randomized truncated SVD f32 4096x4096 -> rank 64", "ms", 0, max_warmup=1),
+    Workload("W10", "einsum 'bhid,bhjd->bhij' f32 (8,12,128,64) x (8,12,128,64)", "GFLOP/s",
+             2 * 8 * 12 * 128 * 128 * 64),
+    # One task per row of EINSUM_TABLE: ms per call, mlinalg against the faster of
+    # np.einsum(optimize=True) and torch.einsum (target: ratio >= 0.5 on every row).
+    Workload("W10-table", "einsum spec table f32 (EINSUM_TABLE), per spec", "ms", 0),
     Workload("W11", "rank-k image SVD f64 512x512 grayscale, k in {5,20,50,100}", "ms", 0),
     Workload("W12", "solve (b 1024x1) / inverse f64 1024x1024", "ms", 0),
 ]
+
+# W10-table: (task, spec, operand shapes), f32 standard normal operands drawn in order from
+# default_rng(0) (ChaCha8 seed 0 on the Rust side). The specs of the fixture table
+# (crates/mlinalg/tests/fixtures/gen_einsum.py) at sizes where the call takes 0.1-10 ms.
+# Keep in sync with EINSUM_TABLE in compare/src/main.rs (run.py reports a task one side lacks).
+EINSUM_TABLE = [
+    ("attn_scores", "bhid,bhjd->bhij", [(8, 12, 128, 64), (8, 12, 128, 64)]),
+    ("attn_values", "bhij,bhjd->bhid", [(8, 12, 128, 128), (8, 12, 128, 64)]),
+    ("attn_k_bkhd", "bhqd,bkhd->bhqk", [(8, 12, 128, 64), (8, 128, 12, 64)]),
+    ("linear", "bsd,df->bsf", [(32, 128, 512), (512, 512)]),
+    ("linear_wt", "bsd,fd->bsf", [(32, 128, 512), (512, 512)]),
+    ("matmul", "ij,jk->ik", [(512, 512), (512, 512)]),
+    ("batched_matmul", "bij,bjk->bik", [(64, 128, 64), (64, 64, 128)]),
+    ("chain_3", "ij,jk,kl->il", [(256, 1024), (1024, 1024), (1024, 64)]),
+    ("bilinear", "bi,ij,bj->b", [(1024, 256), (256, 256), (1024, 256)]),
+    ("five_operands", "ea,fb,abcd,gc,hd->efgh", [(16, 16), (16, 16), (16, 16, 16, 16), (16, 16), (16, 16)]),
+    ("ellipsis_bcast", "...ij,...jk->...ik", [(8, 1, 64, 64), (4, 64, 64)]),
+    ("outer", "i,j->ij", [(2048,), (2048,)]),
+    ("hadamard", "ij,ij->ij", [(1024, 1024), (1024, 1024)]),
+    ("row_dots", "ij,ij->i", [(4096, 256), (4096, 256)]),
+    ("dot", "i,i->", [(1 << 20,), (1 << 20,)]),
+    ("transpose", "ij->ji", [(1024, 1024)]),
+    ("diagonal", "ii->i", [(2048, 2048)]),
+    ("trace", "ii->", [(2048, 2048)]),
+    ("batched_trace", "bii->b", [(256, 64, 64)]),
+    ("sum_all", "ijk->", [(64, 128, 128)]),
+    ("sum_axis", "bsd->bd", [(32, 128, 512)]),
+]
+
 
 def median(xs: list[float]) -> float:
     s = sorted(xs)

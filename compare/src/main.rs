@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use mlinalg::decomp::{self, QrMode, RandomizedSvdOptions};
+use mlinalg::einsum;
 use mlinalg::pca::{Pca, PcaSolver};
 use mlinalg::{matrix, Scalar};
 use ndarray::{s, Array, Array1, Array2, ArrayView2, Dimension, IntoDimension};
@@ -157,7 +158,7 @@ impl Measurement {
 const GEMM_1024: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 const GEMM_2048: f64 = 2.0 * 2048.0 * 2048.0 * 2048.0;
 
-/// The workloads, in WORKLOADS.md order. W3, W8, W9 and W10 are still to come.
+/// The workloads, in WORKLOADS.md order. W3, W8 and W9 are still to come.
 const WORKLOADS: &[Workload] = &[
     Workload::new(
         "W1a",
@@ -250,6 +251,21 @@ const WORKLOADS: &[Workload] = &[
         w7,
     )
     .max_warmup(1),
+    Workload::new(
+        "W10",
+        "einsum 'bhid,bhjd->bhij' f32 (8,12,128,64) x (8,12,128,64)",
+        Measure::Throughput {
+            work: 2.0 * 8.0 * 12.0 * 128.0 * 128.0 * 64.0,
+            unit: "GFLOP/s",
+        },
+        w10,
+    ),
+    Workload::new(
+        "W10-table",
+        "einsum spec table f32 (EINSUM_TABLE), per spec",
+        Measure::Millis,
+        w10_table,
+    ),
     Workload::new(
         "W11",
         "rank-k image SVD f64 512x512 grayscale, k in {5,20,50,100}",
@@ -722,6 +738,104 @@ fn w12(t: &Timer) -> Vec<Measurement> {
         .task("solve"),
         Measurement::new("mlinalg", "matrix::inv(&a)", t.time(|| matrix::inv(&a))).task("inv"),
     ]
+}
+
+/// W10-table: (task, spec, operand shapes), as `EINSUM_TABLE` in `compare/workloads.py` (keep
+/// the two in sync; `run.py` reports a task that only one side has).
+const EINSUM_TABLE: &[(&str, &str, &[&[usize]])] = &[
+    (
+        "attn_scores",
+        "bhid,bhjd->bhij",
+        &[&[8, 12, 128, 64], &[8, 12, 128, 64]],
+    ),
+    (
+        "attn_values",
+        "bhij,bhjd->bhid",
+        &[&[8, 12, 128, 128], &[8, 12, 128, 64]],
+    ),
+    (
+        "attn_k_bkhd",
+        "bhqd,bkhd->bhqk",
+        &[&[8, 12, 128, 64], &[8, 128, 12, 64]],
+    ),
+    ("linear", "bsd,df->bsf", &[&[32, 128, 512], &[512, 512]]),
+    ("linear_wt", "bsd,fd->bsf", &[&[32, 128, 512], &[512, 512]]),
+    ("matmul", "ij,jk->ik", &[&[512, 512], &[512, 512]]),
+    (
+        "batched_matmul",
+        "bij,bjk->bik",
+        &[&[64, 128, 64], &[64, 64, 128]],
+    ),
+    (
+        "chain_3",
+        "ij,jk,kl->il",
+        &[&[256, 1024], &[1024, 1024], &[1024, 64]],
+    ),
+    (
+        "bilinear",
+        "bi,ij,bj->b",
+        &[&[1024, 256], &[256, 256], &[1024, 256]],
+    ),
+    (
+        "five_operands",
+        "ea,fb,abcd,gc,hd->efgh",
+        &[
+            &[16, 16],
+            &[16, 16],
+            &[16, 16, 16, 16],
+            &[16, 16],
+            &[16, 16],
+        ],
+    ),
+    (
+        "ellipsis_bcast",
+        "...ij,...jk->...ik",
+        &[&[8, 1, 64, 64], &[4, 64, 64]],
+    ),
+    ("outer", "i,j->ij", &[&[2048], &[2048]]),
+    ("hadamard", "ij,ij->ij", &[&[1024, 1024], &[1024, 1024]]),
+    ("row_dots", "ij,ij->i", &[&[4096, 256], &[4096, 256]]),
+    ("dot", "i,i->", &[&[1 << 20], &[1 << 20]]),
+    ("transpose", "ij->ji", &[&[1024, 1024]]),
+    ("diagonal", "ii->i", &[&[2048, 2048]]),
+    ("trace", "ii->", &[&[2048, 2048]]),
+    ("batched_trace", "bii->b", &[&[256, 64, 64]]),
+    ("sum_all", "ijk->", &[&[64, 128, 128]]),
+    ("sum_axis", "bsd->bd", &[&[32, 128, 512]]),
+];
+
+fn einsum_operands(shapes: &[&[usize]]) -> Vec<ndarray::ArrayD<f32>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    shapes
+        .iter()
+        .map(|s| normal::<f32, _>(&mut rng, ndarray::IxDyn(s)))
+        .collect()
+}
+
+fn w10(t: &Timer) -> Vec<Measurement> {
+    let ops = einsum_operands(&[&[8, 12, 128, 64], &[8, 12, 128, 64]]);
+    let views: Vec<_> = ops.iter().map(|a| a.view()).collect();
+    vec![Measurement::new(
+        "mlinalg",
+        "einsum::einsum(\"bhid,bhjd->bhij\", &[q, k])",
+        t.time(|| einsum::einsum("bhid,bhjd->bhij", &views)),
+    )]
+}
+
+fn w10_table(t: &Timer) -> Vec<Measurement> {
+    EINSUM_TABLE
+        .iter()
+        .map(|&(task, spec, shapes)| {
+            let ops = einsum_operands(shapes);
+            let views: Vec<_> = ops.iter().map(|a| a.view()).collect();
+            Measurement::new(
+                "mlinalg",
+                "einsum::einsum(spec, &ops)",
+                t.time(|| einsum::einsum(spec, &views)),
+            )
+            .task(task)
+        })
+        .collect()
 }
 
 struct Opts {

@@ -36,6 +36,8 @@
 //! | PEFT `LoraConfig(r, lora_alpha)`, `merge_and_unload()` | [`nn::lora::LoraLinear`](crate::nn::lora::LoraLinear) |
 //! | `torch.func.jacrev`, `jvp`, `vjp` | [`nn::jacobian::numerical_jacobian`](crate::nn::jacobian::numerical_jacobian), [`nn::jacobian::jvp`](crate::nn::jacobian::jvp), [`nn::jacobian::vjp`](crate::nn::jacobian::vjp) (central differences) |
 //! | `faiss.IndexFlatIP(d)` / `IndexFlatL2`, `index.add(x)`, `index.search(q, k)` | [`search::FlatIndex`](crate::search::FlatIndex) with [`Metric::Dot`](crate::search::Metric::Dot) / [`Metric::L2`](crate::search::Metric::L2) (or `Cosine`) |
+//! | `np.einsum('bhid,bhjd->bhij', q, k, optimize=True)`, `torch.einsum(...)` | [`einsum::einsum`](crate::einsum::einsum)`("bhid,bhjd->bhij", &[q.view(), k.view()])` (operands as `ArrayViewD`) |
+//! | `np.einsum_path(spec, *ops, optimize='greedy')` | [`einsum::einsum_path`](crate::einsum::einsum_path)`(spec, &shapes)` (from shapes; FLOP counts as NumPy's, whose optimized count adds one) |
 //! | `np.random.default_rng(0).standard_normal((3, 4))` | [`random::Rng`](crate::random::Rng) (same seed, same numbers on every platform; not NumPy's stream) |
 //!
 //! ## What is different
@@ -43,6 +45,8 @@
 //! - `normalize`, `cosine_similarity` and `angle` of a zero vector are errors ([`ErrorKind::ZeroVector`](crate::ErrorKind::ZeroVector)),
 //!   where NumPy gives NaN with a warning. `cosine_similarity_along` keeps PyTorch's `eps` instead.
 //! - Shapes in messages are Python tuples with a space after the comma: `(32, 768) (32,)`.
+//! - `einsum` always returns a new array; NumPy and PyTorch return a view for a pure transpose or
+//!   diagonal (`'ij->ji'`, `'ii->i'`).
 //! - Random streams are ChaCha8 streams, not NumPy's PCG64: the same seed gives different numbers
 //!   than NumPy, but the same numbers on every machine and version of mlinalg.
 //! - `softmax` of a lane holding `+inf` is NaN everywhere, as PyTorch's; `gelu` of `+inf` in f32

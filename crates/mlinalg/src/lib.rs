@@ -19,6 +19,7 @@
 //! | [`broadcast`] | NumPy broadcasting for elementwise binary ops on n-d arrays (both operands) |
 //! | [`reduce`] | `sum`, `mean`, `var`/`std`, `max`/`min`, `argmax`/`argmin` along an axis, with `keepdims` |
 //! | [`matrix`] | `matmul` (any rank, batched, broadcast), `matvec`, `eye`, `gram`, `trace`, `inv`, `solve`, `det`, `slogdet`, `matrix_rank`, `allclose` |
+//! | [`einsum`] | `einsum` (NumPy's grammar: implicit output, `...`, diagonals, any number of operands) on batched GEMM, `einsum_path` (NumPy's greedy path and FLOP counts) |
 //! | [`decomp`] | `svd`, `eigh`, `eig`, `qr`, `lu`, `cholesky`, `pinv`, `lstsq`, `cond`, spectral and nuclear norms |
 //! | [`lowrank`] | best rank-k approximation, Eckart–Young errors, energy, stable/effective/numerical rank, LoRA factors |
 //! | [`pca`] | `Pca` with scikit-learn's solvers, signs and attributes; streaming fit (`PcaAccumulator`) |
@@ -58,6 +59,7 @@
 mod alloc;
 pub mod broadcast;
 pub mod decomp;
+pub mod einsum;
 pub mod error;
 pub mod for_numpy_users;
 mod gemv;
