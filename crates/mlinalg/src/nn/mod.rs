@@ -3,3 +3,6 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`attention`] | `scaled_dot_product_attention` (PyTorch's, as a fused kernel with an online softmax: masks, causal, GQA), `attention_weights` |
+
+pub mod attention;
