@@ -24,6 +24,8 @@
 //! | `a.reshape(8, 512, 12, -1)`, `x.permute(0, 2, 1, 3)`, `x.transpose(1, 2)` | [`tensor::reshape`](crate::tensor::reshape), [`tensor::permute`](crate::tensor::permute), [`tensor::transpose`](crate::tensor::transpose) |
 //! | `x.squeeze()`, `x.unsqueeze(0)`, `x.contiguous()`, `x.flatten(1)` | [`tensor::squeeze`](crate::tensor::squeeze), [`tensor::unsqueeze`](crate::tensor::unsqueeze), [`tensor::contiguous`](crate::tensor::contiguous), [`tensor::flatten`](crate::tensor::flatten) |
 //! | `np.concatenate`, `np.stack` | [`tensor::concat`](crate::tensor::concat), [`tensor::stack`](crate::tensor::stack) |
+//! | `F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=c, scale=s, enable_gqa=g)` | [`nn::attention::scaled_dot_product_attention`](crate::nn::attention::scaled_dot_product_attention) with [`AttentionOptions`](crate::nn::attention::AttentionOptions)`::new().bool_mask(&m)` / `.additive_mask(&m)`, `.causal(c)`, `.scale(s)`, `.gqa(g)` (no dropout) |
+//! | `torch.softmax(q @ k.mT * scale + mask, -1)` (the attention weights) | [`nn::attention::attention_weights`](crate::nn::attention::attention_weights) (fully masked rows are 0, as in SDPA) |
 //! | `np.random.default_rng(0).standard_normal((3, 4))` | [`random::Rng`](crate::random::Rng) (same seed, same numbers on every platform; not NumPy's stream) |
 //!
 //! ## What is different

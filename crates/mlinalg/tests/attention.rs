@@ -581,7 +581,7 @@ fn block_boundaries() {
     }
 }
 
-/// The default blocks (128 × 256) on lengths that leave partial blocks, parallel over tasks.
+/// The default blocks (128 × 512) on lengths that leave partial blocks, parallel over tasks.
 #[test]
 fn default_blocks_long_sequences() {
     for (l, s, causal) in [(300, 300, true), (130, 520, false), (257, 129, true)] {

@@ -49,7 +49,7 @@
 //!
 //! **Memory**: besides the inputs and the (…, L, Ev) result, each task holds the scaled query
 //! block (`block_q × E`), one score block (`block_q × block_k`) and three vectors of `block_q`:
-//! with the default blocks, 0.5 MiB for E = 64 in f32 — independent of L and S. A materialised
+//! with the default blocks (128 × 512), 0.3 MiB for E = 64 in f32, independent of L and S. A materialised
 //! score matrix would need L·S elements per head: 1 GiB in f32 at L = S = 16,384.
 //!
 //! ```
@@ -83,7 +83,7 @@ use crate::Scalar;
 /// Default query rows per task: tuned on W3a/W3b (see `compare/`).
 pub const DEFAULT_BLOCK_Q: usize = 128;
 /// Default keys per inner block: tuned on W3a/W3b (see `compare/`).
-pub const DEFAULT_BLOCK_K: usize = 256;
+pub const DEFAULT_BLOCK_K: usize = 512;
 
 /// Multiply-adds below which the whole call runs on the calling thread.
 const PARALLEL_MIN_WORK: usize = 1 << 16;
@@ -277,7 +277,7 @@ impl<'a, T> AttentionOptions<'a, T> {
 /// use ndarray::{array, Array3};
 ///
 /// // One query that matches the second key far better than the first.
-/// let q = array![[[0.0, 10.0]]];
+/// let q = array![[[0.0_f64, 20.0]]];
 /// let k = array![[[1.0, 0.0], [0.0, 1.0]]];
 /// let v = array![[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]];
 /// let out = scaled_dot_product_attention(&q, &k, &v, &AttentionOptions::new())?;
@@ -330,7 +330,7 @@ where
         .nbatch
         .checked_mul(per_batch)
         .ok_or_else(|| too_large(SDPA, &out_shape))?;
-    let mut data = crate::alloc::try_collect(SDPA, len, std::iter::repeat(T::zero()))?;
+    let mut data = zeroed::<T>(SDPA, len)?;
     if len > 0 && plan.s > 0 {
         let views = plan.views(&q, &k, Some(&v), options.mask.as_ref());
         let bq = options.block_q;
@@ -414,7 +414,7 @@ where
         .nbatch
         .checked_mul(per_batch)
         .ok_or_else(|| too_large(WEIGHTS, &out_shape))?;
-    let mut data = crate::alloc::try_collect(WEIGHTS, len, std::iter::repeat(T::zero()))?;
+    let mut data = zeroed::<T>(WEIGHTS, len)?;
     if len > 0 {
         let views = plan.views(&q, &k, None, options.mask.as_ref());
         let scale = plan.scale;
@@ -448,6 +448,28 @@ where
     }
     ArrayD::from_shape_vec(IxDyn(&out_shape), data)
         .map_err(|e| Error::shape(WEIGHTS, format!("cannot shape the result: {e}")))
+}
+
+/// `len` zeros. For f32 and f64 straight from the allocator's zeroed memory (`calloc`: fresh
+/// pages are zero already, so nothing is written until the kernel's tasks touch them, in
+/// parallel); running out of memory is an error, not an abort.
+fn zeroed<T: Scalar>(op: &'static str, len: usize) -> Result<Vec<T>> {
+    let is_float =
+        TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
+    if len == 0 || !is_float {
+        return crate::alloc::try_collect(op, len, std::iter::repeat(T::zero()));
+    }
+    let fail = || Error::invalid(op, format!("cannot allocate {len} elements"));
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| fail())?;
+    // SAFETY: the layout's size is non-zero (len > 0 and T is f32 or f64).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(fail());
+    }
+    // SAFETY: `ptr` comes from the global allocator with the layout of `len` elements of T (the
+    // layout a Vec of capacity `len` uses), and all-zero bits are 0.0 in f32 and f64, the only
+    // types that reach here (checked above), so all `len` elements are initialised.
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 fn too_large(op: &'static str, shape: &[usize]) -> Error {
@@ -766,7 +788,12 @@ impl<T: Scalar> Kernel<'_, '_, T> {
         // 1. The scaled query block, contiguous.
         let q_blk = view.q.slice(s![q0..q0 + rows, ..]);
         scratch.q.clear();
-        scratch.q.extend(q_blk.iter().map(|&x| x * scale));
+        for row in q_blk.rows() {
+            match row.as_slice() {
+                Some(r) => scratch.q.extend(r.iter().map(|&x| x * scale)),
+                None => scratch.q.extend(row.iter().map(|&x| x * scale)),
+            }
+        }
         let qs = ArrayView2::from_shape((rows, e), &scratch.q)
             .unwrap_or_else(|_| unreachable!("rows * e elements"));
         reset(&mut scratch.m, rows, T::neg_infinity());
