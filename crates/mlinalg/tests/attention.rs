@@ -328,6 +328,23 @@ fn errors_name_the_problem() {
     let err = scaled_dot_product_attention(&q, &q, &q, &AttentionOptions::new().block_sizes(0, 4))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    let err = scaled_dot_product_attention(
+        &q,
+        &q,
+        &q,
+        &AttentionOptions::new().block_sizes(usize::MAX, 2),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    // Huge but valid blocks are clamped to the lengths.
+    let out = scaled_dot_product_attention(
+        &q,
+        &q,
+        &q,
+        &AttentionOptions::new().block_sizes(1 << 40, 1 << 20),
+    )
+    .expect("valid shapes");
+    assert_eq!(out.shape(), q.shape());
     let err = attention_weights(&q, &v, &o).unwrap_err();
     assert_eq!(
         err.to_string(),

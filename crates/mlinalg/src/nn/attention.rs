@@ -346,7 +346,7 @@ where
         let bq = options.block_q;
         let mut tasks: Vec<Task<'_, T>> = Vec::new();
         for (b, out_b) in data.chunks_mut(per_batch).enumerate() {
-            for (i, rows) in out_b.chunks_mut(bq * ev).enumerate() {
+            for (i, rows) in out_b.chunks_mut(bq.saturating_mul(ev)).enumerate() {
                 tasks.push(Task {
                     batch: b,
                     q0: i * bq,
@@ -354,7 +354,9 @@ where
                 });
             }
         }
-        let work = plan.nbatch * l * plan.s * (plan.e + ev);
+        let work = [l, plan.s, plan.e + ev]
+            .iter()
+            .fold(plan.nbatch, |acc, &x| acc.saturating_mul(x));
         let parallel = work >= PARALLEL_MIN_WORK && rayon::current_num_threads() >= 2;
         let kernel = Kernel {
             plan: &plan,
@@ -450,7 +452,9 @@ where
                 finish_row(row, total);
             }
         };
-        let work = plan.nbatch * l * s * plan.e.max(1);
+        let work = [l, s, plan.e.max(1)]
+            .iter()
+            .fold(plan.nbatch, |acc, &x| acc.saturating_mul(x));
         if work < PARALLEL_MIN_WORK {
             data.chunks_mut(per_batch).enumerate().for_each(one);
         } else {
@@ -576,11 +580,12 @@ impl<T: Scalar> Plan<T> {
             }
             None => 0,
         };
-        if options.block_q == 0 || options.block_k == 0 {
+        let (bq, bk) = (options.block_q, options.block_k);
+        if bq == 0 || bk == 0 || bq.checked_mul(bk).is_none_or(|x| x > isize::MAX as usize) {
             return Err(Error::invalid(
                 op,
                 format!(
-                    "block sizes must be positive, got ({}, {})",
+                    "block sizes must be positive and their product at most isize::MAX, got ({}, {})",
                     options.block_q, options.block_k
                 ),
             ));
