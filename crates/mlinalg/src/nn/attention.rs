@@ -77,6 +77,7 @@
 //! ```
 
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 
 use faer::Par;
 use ndarray::{
@@ -340,8 +341,17 @@ where
         .nbatch
         .checked_mul(per_batch)
         .ok_or_else(|| too_large(SDPA, &out_shape))?;
-    let mut data = zeroed::<T>(SDPA, len)?;
-    if len > 0 && plan.s > 0 {
+    // Uninitialised: each task zeroes its own rows just before it writes them (in cache, in
+    // parallel), instead of one pass over the whole result first.
+    let mut data: Vec<MaybeUninit<T>> = Vec::new();
+    data.try_reserve_exact(len)
+        .map_err(|e| Error::invalid(SDPA, format!("cannot allocate {len} elements: {e}")))?;
+    // SAFETY: the capacity is `len` and MaybeUninit elements need no initialisation.
+    unsafe { data.set_len(len) };
+    if len == 0 || plan.s == 0 {
+        // No keys: every row is fully masked, and PyTorch returns zeros.
+        init_zeros(&mut data);
+    } else {
         let views = plan.views(&q, &k, Some(&v), options.mask.as_ref());
         let bq = options.block_q;
         let mut tasks: Vec<Task<'_, T>> = Vec::new();
@@ -375,8 +385,24 @@ where
                 .for_each_init(Scratch::default, |scratch, task| kernel.run(task, scratch));
         }
     }
+    // SAFETY: every element is initialised: the tasks' chunks tile the whole buffer and each task
+    // starts by zeroing its chunk (`Kernel::run`), or the buffer was zeroed above. A Vec of
+    // MaybeUninit<T> has the layout of a Vec of T with the same length and capacity.
+    let data = unsafe {
+        let mut data = std::mem::ManuallyDrop::new(data);
+        Vec::from_raw_parts(data.as_mut_ptr().cast::<T>(), data.len(), data.capacity())
+    };
     ArrayD::from_shape_vec(IxDyn(&out_shape), data)
         .map_err(|e| Error::shape(SDPA, format!("cannot shape the result: {e}")))
+}
+
+/// Writes zeros into `x` and returns it as initialised.
+fn init_zeros<T: Scalar>(x: &mut [MaybeUninit<T>]) -> &mut [T] {
+    for m in x.iter_mut() {
+        m.write(T::zero());
+    }
+    // SAFETY: every element was just written, and MaybeUninit<T> has the layout of T.
+    unsafe { &mut *(x as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// The attention weights, `softmax(Q Kᵀ · scale + mask)` along the last axis: the (…, L, S)
@@ -760,7 +786,8 @@ fn entry<'a, A>(mut a: ArrayViewD<'a, A>, idx: &[usize], group: usize) -> ArrayV
 struct Task<'o, T> {
     batch: usize,
     q0: usize,
-    out: &'o mut [T],
+    /// The task's output rows, not yet initialised.
+    out: &'o mut [MaybeUninit<T>],
 }
 
 /// Per-thread scratch, reused across tasks.
@@ -801,7 +828,8 @@ impl<T: Scalar> Kernel<'_, '_, T> {
         } = *self.plan;
         let view = &self.views[task.batch];
         let q0 = task.q0;
-        let rows = task.out.len() / ev;
+        let out_rows = init_zeros(task.out);
+        let rows = out_rows.len() / ev;
         let bk = self.block_k.min(s);
         // 1. The scaled query block, column-major (queries adjacent): see `run`'s layout note.
         let q_blk = view.q.slice(s![q0..q0 + rows, ..]);
@@ -833,7 +861,7 @@ impl<T: Scalar> Kernel<'_, '_, T> {
             // Every element read is written first (by the score GEMM): no need to clear.
             scratch.scores.resize(rows * bk, T::zero());
         }
-        let mut out = ArrayViewMut2::from_shape((rows, ev), &mut *task.out)
+        let mut out = ArrayViewMut2::from_shape((rows, ev), &mut *out_rows)
             .unwrap_or_else(|_| unreachable!("rows * ev elements"));
         // Keys past the last row's diagonal are masked for every row of the block.
         let k_end = if self.causal { s.min(q0 + rows) } else { s };
@@ -887,7 +915,7 @@ impl<T: Scalar> Kernel<'_, '_, T> {
             k0 += n;
         }
         // 4. Normalise.
-        for (row, &total) in task.out.chunks_mut(ev).zip(&scratch.sum) {
+        for (row, &total) in out_rows.chunks_mut(ev).zip(&scratch.sum) {
             finish_row(row, total);
         }
     }
