@@ -1044,7 +1044,13 @@ fn online_softmax_columns<T: Scalar>(
     }
 }
 
-/// The body of [`online_softmax_columns`].
+/// Query rows per stripe of [`softmax_columns`]: the stripe's running maxima and sums stay in
+/// registers (four AVX-512 vectors of f32 each) while the loop walks along the keys.
+const STRIPE: usize = 64;
+
+/// The body of [`online_softmax_columns`]: stripes of [`STRIPE`] rows with their accumulators in
+/// local arrays (kept in registers: accumulating into `m`/`sum` in memory column after column
+/// chained every column's update to the previous one's store), then the remaining rows.
 #[inline(always)]
 fn softmax_columns<T: Scalar>(
     s: &mut [T],
@@ -1055,43 +1061,92 @@ fn softmax_columns<T: Scalar>(
     scratch: &mut [T],
     exp: impl Fn(T) -> T,
 ) {
-    let ninf = T::neg_infinity();
+    let full = rows / STRIPE * STRIPE;
+    for i0 in (0..full).step_by(STRIPE) {
+        let r = i0..i0 + STRIPE;
+        let (m, sum, alpha) = (&mut m[r.clone()], &mut sum[r.clone()], &mut alpha[r]);
+        let mut mx = [T::zero(); STRIPE];
+        mx.copy_from_slice(m);
+        for col in s.chunks_exact(rows) {
+            let col = &col[i0..i0 + STRIPE];
+            for t in 0..STRIPE {
+                if col[t] > mx[t] {
+                    mx[t] = col[t];
+                }
+            }
+        }
+        let mut shift = [T::zero(); STRIPE];
+        shift_rows(&mut shift, &mx, m, sum, alpha, &exp);
+        let mut acc = [T::zero(); STRIPE];
+        for col in s.chunks_exact_mut(rows) {
+            let col = &mut col[i0..i0 + STRIPE];
+            for t in 0..STRIPE {
+                let p = exp(col[t] - shift[t]);
+                col[t] = p;
+                acc[t] += p;
+            }
+        }
+        for (sum, a) in sum.iter_mut().zip(acc) {
+            *sum += a;
+        }
+    }
+    if full == rows {
+        return;
+    }
+    // Fewer than STRIPE rows remain.
+    let r = full..rows;
     let (m, sum, alpha, mx) = (
-        &mut m[..rows],
-        &mut sum[..rows],
-        &mut alpha[..rows],
-        &mut scratch[..rows],
+        &mut m[r.clone()],
+        &mut sum[r.clone()],
+        &mut alpha[r],
+        &mut scratch[..rows - full],
     );
-    // The new running maxima; NaN never compares greater, so it is skipped here and
-    // propagates through the exponentials below.
-    mx.copy_from_slice(m);
+    let mut maxima = [T::zero(); STRIPE];
+    let maxima = &mut maxima[..rows - full];
+    maxima.copy_from_slice(m);
     for col in s.chunks_exact(rows) {
-        for (a, &x) in mx.iter_mut().zip(col) {
+        for (a, &x) in maxima.iter_mut().zip(&col[full..]) {
             if x > *a {
                 *a = x;
             }
         }
     }
-    for (((mx, m), sum), alpha) in mx
-        .iter_mut()
-        .zip(m.iter_mut())
-        .zip(sum.iter_mut())
-        .zip(alpha.iter_mut())
-    {
-        let m_new = *mx;
-        // A row with every score -inf so far subtracts 0: its probabilities are exp(-inf) = 0.
-        let shift = if m_new == ninf { T::zero() } else { m_new };
-        *mx = shift;
-        *alpha = exp(*m - shift);
-        *sum *= *alpha;
-        *m = m_new;
-    }
+    shift_rows(mx, maxima, m, sum, alpha, &exp);
     for col in s.chunks_exact_mut(rows) {
-        for ((x, &shift), sum) in col.iter_mut().zip(mx.iter()).zip(sum.iter_mut()) {
+        for ((x, &shift), sum) in col[full..].iter_mut().zip(mx.iter()).zip(sum.iter_mut()) {
             let p = exp(*x - shift);
             *x = p;
             *sum += p;
         }
+    }
+}
+
+/// For rows with new running maxima `maxima` (NaN never compares greater, so it was skipped and
+/// propagates through the exponentials): the `shift` each row's scores subtract (its maximum,
+/// or 0 for a row with every score -inf so far, whose probabilities are then exp(-inf) = 0),
+/// the factor `alpha = exp(m - shift)` that rescales what the row accumulated before, applied
+/// to `sum`, and the new `m`.
+#[inline(always)]
+fn shift_rows<T: Scalar>(
+    shift: &mut [T],
+    maxima: &[T],
+    m: &mut [T],
+    sum: &mut [T],
+    alpha: &mut [T],
+    exp: &impl Fn(T) -> T,
+) {
+    let ninf = T::neg_infinity();
+    for ((((shift, &m_new), m), sum), alpha) in shift
+        .iter_mut()
+        .zip(maxima)
+        .zip(m.iter_mut())
+        .zip(sum.iter_mut())
+        .zip(alpha.iter_mut())
+    {
+        *shift = if m_new == ninf { T::zero() } else { m_new };
+        *alpha = exp(*m - *shift);
+        *sum *= *alpha;
+        *m = m_new;
     }
 }
 
