@@ -58,7 +58,7 @@
 //! block (`block_q × E`), one score block (`block_q × block_k`) and four vectors of `block_q`:
 //! with the default blocks (128 × 512), 0.3 MiB for E = 64 in f32, independent of L and S.
 //! Measured (`cargo run --release --example attention_memory`): at L = S = 16,384, one head,
-//! E = 64, f32, the whole process peaks at 22 MiB (inputs and output 16 MiB of it). A materialised
+//! E = 64, f32, the whole process peaks at about 20 MiB (inputs and output 16 MiB of it). A materialised
 //! score matrix would need L·S elements per head: 1 GiB in f32 at L = S = 16,384.
 //!
 //! ```
