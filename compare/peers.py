@@ -223,6 +223,44 @@ def np_batched(t):
     ]
 
 
+W3_SHAPE = (8, 12, 512, 64)
+
+
+def _w3_inputs():
+    """W3a/W3b: q, k, v (8, 12, 512, 64) f32, in that order from one generator."""
+    import numpy as np
+
+    rng = _rng()
+    return tuple(_normal(rng, W3_SHAPE, np.float32) for _ in range(3))
+
+
+def np_attention(causal):
+    """softmax(q k^T / sqrt(d) [+ causal mask]) v with batched matmul, the softmax stabilised by
+    the row maximum, in f32 (NumPy's matmul on 4-D arrays: a loop of OpenBLAS GEMMs)."""
+
+    def run(t):
+        import numpy as np
+
+        q, k, v = _w3_inputs()
+        scale = np.float32(1.0 / np.sqrt(W3_SHAPE[-1]))
+        kt = k.transpose(0, 1, 3, 2)
+        above = ~np.tri(W3_SHAPE[2], dtype=bool)
+
+        def sdpa():
+            s = (q @ kt) * scale
+            if causal:
+                s[..., above] = -np.inf
+            s -= s.max(axis=-1, keepdims=True)
+            np.exp(s, out=s)
+            s /= s.sum(axis=-1, keepdims=True)
+            return s @ v
+
+        note = "softmax(q @ k^T / sqrt(d)" + (" + causal mask" if causal else "") + ") @ v, batched matmul"
+        return [("numpy", note, t.time(sdpa))]
+
+    return run
+
+
 def np_svd(m, n, dtype):
     def run(t):
         import numpy as np
@@ -306,6 +344,8 @@ NUMPY = {
     "W1c": np_gemm(2048, "float64"),
     "W1d": np_gemv,
     "W2": np_batched,
+    "W3a": np_attention(False),
+    "W3b": np_attention(True),
     "W4a": np_svd(1000, 768, "float64"),
     "W4b": np_svd(2304, 768, "float32"),
     "W4c": np_svdvals,
@@ -421,6 +461,19 @@ def torch_batched(t):
         return [("torch", "torch.matmul(x, W)", t.time(lambda: torch.matmul(x, w)))]
 
 
+def torch_attention(causal):
+    def run(t):
+        import torch
+        import torch.nn.functional as F
+
+        q, k, v = (torch.from_numpy(x) for x in _w3_inputs())
+        with torch.inference_mode():
+            return [("torch", f"F.scaled_dot_product_attention(q, k, v, is_causal={causal})",
+                     t.time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)))]
+
+    return run
+
+
 def torch_svd(m, n, dtype):
     def run(t):
         import numpy as np
@@ -531,6 +584,8 @@ TORCH = {
     "W1c": torch_gemm(2048, "float64"),
     "W1d": torch_gemv,
     "W2": torch_batched,
+    "W3a": torch_attention(False),
+    "W3b": torch_attention(True),
     "W4a": torch_svd(1000, 768, "float64"),
     "W4b": torch_svd(2304, 768, "float32"),
     "W4c": torch_svdvals,

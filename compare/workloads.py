@@ -49,6 +49,8 @@ WORKLOADS = [
     Workload("W1c", "GEMM f64 2048x2048 @ 2048x2048", "GFLOP/s", 2 * 2048**3),
     Workload("W1d", "GEMV f32 4096x4096 @ 4096", "GB/s", 4096 * 4096 * 4, min_runs=20),
     Workload("W2", "batched matmul f32 (32,128,512) @ (512,2048)", "GFLOP/s", 2 * 32 * 128 * 512 * 2048),
+    Workload("W3a", "attention (SDPA) f32 B=8,H=12,T=512,Dh=64, no mask", "GFLOP/s", 4 * 8 * 12 * 512 * 512 * 64),
+    Workload("W3b", "attention (SDPA) f32 B=8,H=12,T=512,Dh=64, causal", "ms", 0),
     Workload("W4a", "SVD economy f64 1000x768 (U, S, Vt)", "ms", 0),
     Workload("W4b", "SVD economy f32 2304x768 (U, S, Vt)", "ms", 0),
     Workload("W4c", "singular values only f32 2304x768", "ms", 0),

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use mlinalg::decomp::{self, QrMode, RandomizedSvdOptions};
 use mlinalg::einsum;
+use mlinalg::nn::attention::{scaled_dot_product_attention, AttentionOptions};
 use mlinalg::pca::{Pca, PcaSolver};
 use mlinalg::{matrix, Scalar};
 use ndarray::{s, Array, Array1, Array2, ArrayView2, Dimension, IntoDimension};
@@ -158,7 +159,7 @@ impl Measurement {
 const GEMM_1024: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 const GEMM_2048: f64 = 2.0 * 2048.0 * 2048.0 * 2048.0;
 
-/// The workloads, in WORKLOADS.md order. W3, W8 and W9 are still to come.
+/// The workloads, in WORKLOADS.md order. W8 and W9 are still to come.
 const WORKLOADS: &[Workload] = &[
     Workload::new(
         "W1a",
@@ -205,6 +206,21 @@ const WORKLOADS: &[Workload] = &[
             unit: "GFLOP/s",
         },
         w2,
+    ),
+    Workload::new(
+        "W3a",
+        "attention (SDPA) f32 B=8,H=12,T=512,Dh=64, no mask",
+        Measure::Throughput {
+            work: 4.0 * 8.0 * 12.0 * 512.0 * 512.0 * 64.0,
+            unit: "GFLOP/s",
+        },
+        w3a,
+    ),
+    Workload::new(
+        "W3b",
+        "attention (SDPA) f32 B=8,H=12,T=512,Dh=64, causal",
+        Measure::Millis,
+        w3b,
     ),
     Workload::new(
         "W4a",
@@ -465,6 +481,34 @@ macro_rules! try_setup {
             Err(e) => return Measurement::setup_failed(e),
         }
     };
+}
+
+/// W3a / W3b: q, k, v (8, 12, 512, 64) f32, in that order from one generator.
+fn attention(t: &Timer, causal: bool) -> Vec<Measurement> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let shape = (8, 12, 512, 64);
+    let q = normal::<f32, _>(&mut rng, shape);
+    let k = normal::<f32, _>(&mut rng, shape);
+    let v = normal::<f32, _>(&mut rng, shape);
+    let opts = AttentionOptions::new().causal(causal);
+    let note = if causal {
+        "nn::attention::scaled_dot_product_attention, causal"
+    } else {
+        "nn::attention::scaled_dot_product_attention"
+    };
+    vec![Measurement::new(
+        "mlinalg",
+        note,
+        t.time(|| scaled_dot_product_attention(&q, &k, &v, &opts)),
+    )]
+}
+
+fn w3a(t: &Timer) -> Vec<Measurement> {
+    attention(t, false)
+}
+
+fn w3b(t: &Timer) -> Vec<Measurement> {
+    attention(t, true)
 }
 
 fn svd_thin<T: Scalar>(t: &Timer, m: usize, n: usize) -> Vec<Measurement>

@@ -38,6 +38,8 @@
 //! | `faiss.IndexFlatIP(d)` / `IndexFlatL2`, `index.add(x)`, `index.search(q, k)` | [`search::FlatIndex`](crate::search::FlatIndex) with [`Metric::Dot`](crate::search::Metric::Dot) / [`Metric::L2`](crate::search::Metric::L2) (or `Cosine`) |
 //! | `np.einsum('bhid,bhjd->bhij', q, k, optimize=True)`, `torch.einsum(...)` | [`einsum::einsum`](crate::einsum::einsum)`("bhid,bhjd->bhij", &[q.view(), k.view()])` (operands as `ArrayViewD`) |
 //! | `np.einsum_path(spec, *ops, optimize='greedy')` | [`einsum::einsum_path`](crate::einsum::einsum_path)`(spec, &shapes)` (from shapes; FLOP counts as NumPy's, whose optimized count adds one) |
+//! | `F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=c, scale=s, enable_gqa=g)` | [`nn::attention::scaled_dot_product_attention`](crate::nn::attention::scaled_dot_product_attention) with [`AttentionOptions`](crate::nn::attention::AttentionOptions)`::new().bool_mask(&m)` / `.additive_mask(&m)`, `.causal(c)`, `.scale(s)`, `.gqa(g)` (no dropout) |
+//! | `torch.softmax(q @ k.mT * scale + mask, -1)` (the attention weights) | [`nn::attention::attention_weights`](crate::nn::attention::attention_weights) (fully masked rows are 0, as in SDPA) |
 //! | `np.random.default_rng(0).standard_normal((3, 4))` | [`random::Rng`](crate::random::Rng) (same seed, same numbers on every platform; not NumPy's stream) |
 //!
 //! ## What is different

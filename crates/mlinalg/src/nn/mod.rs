@@ -9,8 +9,10 @@
 //! | [`linear`] | `Linear` (`nn.Linear`), `FeedForward`, collapsing stacked linear layers |
 //! | [`lora`] | `LoraLinear`: PEFT's initialisation, forward, merge/unmerge, parameter budgets |
 //! | [`jacobian`] | numerical Jacobians, `jvp`/`vjp`, analytic Jacobians of softmax and activations |
+//! | [`attention`] | `scaled_dot_product_attention` (PyTorch's, as a fused kernel with an online softmax: masks, causal, GQA), `attention_weights` |
 
 pub mod activation;
+pub mod attention;
 pub mod jacobian;
 pub mod linear;
 pub mod lora;
