@@ -1,5 +1,5 @@
 //! Tests of `mlinalg::nn` (softmax, activations, normalisation, Linear, FeedForward, LoRA,
-//! Jacobians): PyTorch fixtures (tests/fixtures/nn, made by gen_nn.py) and identities.
+//! multi-head attention, Jacobians): PyTorch fixtures (tests/fixtures/nn, made by gen_nn.py) and identities.
 //!
 //! Tolerances: f64 results to 1e-12 relative (1e-13 absolute), f32 to 2e-5 relative (1e-6
 //! absolute), as the issue asks. Numerical Jacobians (central differences in f64) against
@@ -15,6 +15,7 @@ use mlinalg::nn::jacobian::{
 };
 use mlinalg::nn::linear::{compose, FeedForward, Linear};
 use mlinalg::nn::lora::{LoraBudget, LoraLinear};
+use mlinalg::nn::multi_head::MultiHeadAttention;
 use mlinalg::nn::normalization::{layer_norm, rms_norm};
 use mlinalg::nn::softmax::{log_softmax, logsumexp, softmax};
 use mlinalg::random::Rng;
@@ -127,6 +128,27 @@ fn run_case<T: Scalar + ReadableElement>(case: &Case) -> Result<Vec<ArrayD<T>>, 
             vec![analytic.into_dyn()]
         }
         "softmax_vjp" => vec![softmax_vjp(&v[0], &v[1], axis())?],
+        "multi_head" => {
+            // torch's in_proj packs Wq, Wk, Wv as rows of one (3D, D) matrix.
+            let (w_in, b_in) = (matrix(&v[1]), vector(&v[2]));
+            let d = w_in.ncols();
+            let part = |i: usize| {
+                Linear::new(
+                    w_in.slice(ndarray::s![i * d..(i + 1) * d, ..]).to_owned(),
+                    Some(b_in.slice(ndarray::s![i * d..(i + 1) * d]).to_owned()),
+                )
+            };
+            let wo = Linear::new(matrix(&v[3]), Some(vector(&v[4])))?;
+            let heads = p["heads"].as_u64().expect("heads") as usize;
+            let mha = MultiHeadAttention::new(part(0)?, part(1)?, part(2)?, wo, heads)?;
+            let x = v[0]
+                .to_owned()
+                .into_dimensionality::<ndarray::Ix3>()
+                .expect("(B, T, D)");
+            vec![mha
+                .forward(&x, p["causal"].as_bool().expect("causal"))?
+                .into_dyn()]
+        }
         other => panic!("unknown op {other}"),
     })
 }

@@ -10,11 +10,13 @@
 //! | [`lora`] | `LoraLinear`: PEFT's initialisation, forward, merge/unmerge, parameter budgets |
 //! | [`jacobian`] | numerical Jacobians, `jvp`/`vjp`, analytic Jacobians of softmax and activations |
 //! | [`attention`] | `scaled_dot_product_attention` (PyTorch's, as a fused kernel with an online softmax: masks, causal, GQA), `attention_weights` |
+//! | [`multi_head`] | `MultiHeadAttention` (`nn.MultiheadAttention`): projections, head split/merge, causal or masked |
 
 pub mod activation;
 pub mod attention;
 pub mod jacobian;
 pub mod linear;
 pub mod lora;
+pub mod multi_head;
 pub mod normalization;
 pub mod softmax;
