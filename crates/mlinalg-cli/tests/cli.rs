@@ -102,6 +102,7 @@ fn tour_prints_sections_and_writes_html() {
         "Outer product: from two vectors to a matrix",
         "Broadcasting: NumPy's shape extension rules",
         "Tensors: shapes, reshape, permute, squeeze",
+        "einsum: every contraction in one notation",
         "Softmax: scores into probabilities",
         "Attention, step by step",
         "Linear layers, and why they need activations",
@@ -144,6 +145,8 @@ fn tour_prints_sections_and_writes_html() {
         "[9.5255, 0.5143]",      // σ of [[1,2],[3,4],[5,6]]
         "99.71%",                // σ₁'s energy
         "16,777,216",            // 4096² parameters
+        "(8, 12, 128, 128)",     // einsum('bhid,bhjd->bhij')
+        "(32, 128, 2048)",       // einsum('bsd,df->bsf')
         "0.659",                 // softmax([2, 1, 0.1])[0]
         "0.2424",                // softmax([2, 1, 0.1])[1]
         "0.0986",                // softmax([2, 1, 0.1])[2]

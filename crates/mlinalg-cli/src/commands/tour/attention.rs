@@ -1,9 +1,11 @@
 //! Scaled dot-product attention step by step on four tokens, with heatmaps of its weights.
 
-use super::util::{matrix, text, to2};
-use crate::report::{Axes, Figure, Section, Table};
+use super::util::{matrix, shape, text, to2};
+use crate::report::{Axes, Cell, Figure, Section, Table};
 use mlinalg::matrix::mm;
 use mlinalg::ndarray::{Array2, Axis};
+use mlinalg::nn::attention::{scaled_dot_product_attention, AttentionOptions};
+use mlinalg::nn::multi_head::MultiHeadAttention;
 use mlinalg::nn::softmax::softmax;
 use mlinalg::random::Rng;
 
@@ -78,5 +80,41 @@ pub fn section() -> mlinalg::Result<Section> {
         heatmap(&causal),
         "Causal attention weights: the first token can only attend to itself.",
     );
+
+    // The library's fused kernel computes the same outputs without forming the weight matrix.
+    let fused = scaled_dot_product_attention(&q, &k, &v, &AttentionOptions::new())?;
+    let fused_causal =
+        scaled_dot_product_attention(&q, &k, &v, &AttentionOptions::new().causal(true))?;
+    let causal_out = mm(&causal, &v)?;
+    let diff = |a: &mlinalg::ndarray::ArrayD<f64>, b: &Array2<f64>| {
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    };
+    let mut t = Table::new(["", "max |fused − step by step|"])
+        .caption("nn::attention::scaled_dot_product_attention: tiled, with an online softmax (memory O(L·E), not O(L·S))");
+    t.row([text("softmax(QKᵀ/√d)·V"), Cell::Num(diff(&fused, &out))]);
+    t.row([text("causal"), Cell::Num(diff(&fused_causal, &causal_out))]);
+    s.table(t);
+
+    // Multi-head: 12 heads of 64 on (2, 16, 768) tokens.
+    let mha = MultiHeadAttention::<f32>::init(768, 12, true, &mut rng)?;
+    let tokens = rng.standard_normal::<f32>(&[2, 16, 768])?;
+    let tokens = tokens
+        .into_dimensionality::<mlinalg::ndarray::Ix3>()
+        .map_err(|e| mlinalg::Error::new(mlinalg::ErrorKind::Shape, "tour", e.to_string()))?;
+    let y = mha.forward(&tokens, true)?;
+    let mut t = Table::new(["layer", "input", "heads × head dim", "output", "parameters"]).caption(
+        "Multi-head causal self-attention: Wq, Wk, Wv, split into heads, attend, merge, Wo",
+    );
+    t.row([
+        text("MultiHeadAttention(768, 12)"),
+        text("(2, 16, 768)"),
+        text(format!("{} × {}", mha.heads(), mha.head_dim())),
+        shape(&y),
+        Cell::Count(mha.num_parameters() as u64),
+    ]);
+    s.table(t);
     Ok(s)
 }

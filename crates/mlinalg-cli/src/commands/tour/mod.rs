@@ -14,6 +14,7 @@ mod attention;
 mod broadcasting;
 mod dimensions;
 mod eigen;
+mod einsum;
 mod embeddings;
 mod hadamard;
 mod linear_layers;
@@ -50,6 +51,7 @@ const SECTIONS: &[Builder] = &[
     outer::section,
     broadcasting::section,
     tensors::section,
+    einsum::section,
     softmax::section,
     attention::section,
     linear_layers::section,
@@ -87,7 +89,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
     let mut page = Page::new(
         "mlinalg tour: the linear algebra of machine learning",
-        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation, embeddings and the geometry of high dimensions: every number on this page was computed by the mlinalg library.",
+        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, einsum, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation, embeddings and the geometry of high dimensions: every number on this page was computed by the mlinalg library.",
     );
     for s in &sections {
         page.section(s.clone());
