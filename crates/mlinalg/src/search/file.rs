@@ -31,6 +31,7 @@ pub(crate) const HEADER_LEN: usize = 72;
 
 /// Index kinds stored in the header (2 is reserved for HNSW).
 pub(crate) const KIND_FLAT: u32 = 1;
+pub(crate) const KIND_HNSW: u32 = 2;
 
 /// The fixed header of an index file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

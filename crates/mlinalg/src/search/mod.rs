@@ -30,6 +30,8 @@
 
 mod file;
 pub mod flat;
+pub mod hnsw;
+mod kernel;
 mod metric;
 mod recall;
 mod topk;
@@ -37,6 +39,7 @@ mod topk;
 use ndarray::Array2;
 
 pub use flat::FlatIndex;
+pub use hnsw::{HnswIndex, HnswParams};
 pub use metric::Metric;
 pub use recall::recall_at_k;
 
