@@ -2,8 +2,8 @@
 //! CPU offers chosen once at run time (the release build targets generic x86-64).
 //!
 //! Each kernel keeps 32 independent partial sums so that the compiler vectorises the loop (and
-//! the additions are not one long dependency chain); the same source is compiled three times on
-//! x86-64: baseline (SSE2), AVX2 + FMA, and AVX-512.
+//! the additions are not one long dependency chain). On x86-64, f32 vectors (the common case)
+//! use explicit AVX-512 or AVX2 + FMA intrinsics when the CPU has them.
 
 use super::{IndexScalar, Metric};
 
@@ -15,10 +15,10 @@ const LANES: usize = 32;
 #[inline(always)]
 fn dot_impl<T: IndexScalar>(a: &[T], b: &[T]) -> T {
     let mut acc = [T::zero(); LANES];
-    let ca = a.chunks_exact(LANES);
-    let cb = b.chunks_exact(LANES);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+    // Fixed-size chunks: no bounds checks in the loop, so it vectorises.
+    let (ca, ra) = a.as_chunks::<LANES>();
+    let (cb, rb) = b.as_chunks::<LANES>();
+    for (x, y) in ca.iter().zip(cb) {
         for i in 0..LANES {
             acc[i] += x[i] * y[i];
         }
@@ -33,10 +33,9 @@ fn dot_impl<T: IndexScalar>(a: &[T], b: &[T]) -> T {
 #[inline(always)]
 fn l2_impl<T: IndexScalar>(a: &[T], b: &[T]) -> T {
     let mut acc = [T::zero(); LANES];
-    let ca = a.chunks_exact(LANES);
-    let cb = b.chunks_exact(LANES);
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+    let (ca, ra) = a.as_chunks::<LANES>();
+    let (cb, rb) = b.as_chunks::<LANES>();
+    for (x, y) in ca.iter().zip(cb) {
         for i in 0..LANES {
             let d = x[i] - y[i];
             acc[i] += d * d;
@@ -73,38 +72,167 @@ fn l2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    //! f32 kernels with explicit AVX2+FMA / AVX-512 intrinsics (the compiler does not turn the
+    //! generic loops into wide vector code reliably); f64 uses the generic loops.
     use super::{dot_impl, l2_impl, IndexScalar};
+    use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn dot_avx2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        dot_impl(a, b)
-    }
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn l2_avx2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        l2_impl(a, b)
-    }
-    #[target_feature(enable = "avx512f")]
-    unsafe fn dot_avx512<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        dot_impl(a, b)
-    }
-    #[target_feature(enable = "avx512f")]
-    unsafe fn l2_avx512<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        l2_impl(a, b)
+    unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: every load reads 8 floats at i + 8j + 8 <= n, inside both slices.
+        unsafe {
+            while i + 32 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 8 * j;
+                    *a_j = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)), *a_j);
+                }
+                i += 32;
+            }
+            while i + 8 <= n {
+                acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]);
+                i += 8;
+            }
+        }
+        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        let mut lanes = [0f32; 8];
+        // SAFETY: `lanes` holds 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+        let mut s: f32 = lanes.iter().sum();
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += x * y;
+        }
+        s
     }
 
-    // SAFETY (all four wrappers): they are only handed out by `super::select` after
-    // `is_x86_feature_detected!` confirmed the features they enable.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn l2_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: as in `dot_avx2`.
+        unsafe {
+            while i + 32 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 8 * j;
+                    let d = _mm256_sub_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)));
+                    *a_j = _mm256_fmadd_ps(d, d, *a_j);
+                }
+                i += 32;
+            }
+            while i + 8 <= n {
+                let d = _mm256_sub_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)));
+                acc[0] = _mm256_fmadd_ps(d, d, acc[0]);
+                i += 8;
+            }
+        }
+        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        let mut lanes = [0f32; 8];
+        // SAFETY: `lanes` holds 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), sum) };
+        let mut s: f32 = lanes.iter().sum();
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += (x - y) * (x - y);
+        }
+        s
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: every load reads 16 floats at i + 16j + 16 <= n, inside both slices.
+        unsafe {
+            while i + 64 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 16 * j;
+                    *a_j = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(o)), _mm512_loadu_ps(pb.add(o)), *a_j);
+                }
+                i += 64;
+            }
+            while i + 16 <= n {
+                acc[0] = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc[0]);
+                i += 16;
+            }
+        }
+        let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        let mut s = _mm512_reduce_add_ps(sum);
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += x * y;
+        }
+        s
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn l2_avx512(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: as in `dot_avx512`.
+        unsafe {
+            while i + 64 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 16 * j;
+                    let d = _mm512_sub_ps(_mm512_loadu_ps(pa.add(o)), _mm512_loadu_ps(pb.add(o)));
+                    *a_j = _mm512_fmadd_ps(d, d, *a_j);
+                }
+                i += 64;
+            }
+            while i + 16 <= n {
+                let d = _mm512_sub_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)));
+                acc[0] = _mm512_fmadd_ps(d, d, acc[0]);
+                i += 16;
+            }
+        }
+        let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        let mut s = _mm512_reduce_add_ps(sum);
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += (x - y) * (x - y);
+        }
+        s
+    }
+
+    /// Runs an f32 kernel on slices of `T` (handed out by `super::select` only when `T` is
+    /// 4 bytes wide, i.e. f32); the generic loop otherwise.
+    #[inline(always)]
+    fn on_f32<T: IndexScalar>(
+        a: &[T],
+        b: &[T],
+        f: unsafe fn(&[f32], &[f32]) -> f32,
+        generic: fn(&[T], &[T]) -> T,
+    ) -> T {
+        match (
+            bytemuck::try_cast_slice::<T, f32>(a),
+            bytemuck::try_cast_slice::<T, f32>(b),
+        ) {
+            (Ok(a32), Ok(b32)) if std::mem::size_of::<T>() == 4 => {
+                // SAFETY: `select` hands out the callers only after detecting the CPU features
+                // that `f` enables.
+                let v = unsafe { f(a32, b32) };
+                T::from(v).unwrap_or_else(T::nan)
+            }
+            _ => generic(a, b),
+        }
+    }
+
     pub(super) fn neg_dot_avx2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        -unsafe { dot_avx2(a, b) }
+        -on_f32(a, b, dot_avx2, dot_impl::<T>)
     }
     pub(super) fn l2_avx2_safe<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        unsafe { l2_avx2(a, b) }
+        on_f32(a, b, l2_avx2, l2_impl::<T>)
     }
     pub(super) fn neg_dot_avx512<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        -unsafe { dot_avx512(a, b) }
+        -on_f32(a, b, dot_avx512, dot_impl::<T>)
     }
     pub(super) fn l2_avx512_safe<T: IndexScalar>(a: &[T], b: &[T]) -> T {
-        unsafe { l2_avx512(a, b) }
+        on_f32(a, b, l2_avx512, l2_impl::<T>)
     }
 }
 
@@ -112,7 +240,7 @@ mod x86 {
 pub(crate) fn select<T: IndexScalar>(metric: Metric) -> DistFn<T> {
     let is_l2 = metric == Metric::L2;
     #[cfg(target_arch = "x86_64")]
-    {
+    if std::mem::size_of::<T>() == 4 {
         if std::arch::is_x86_feature_detected!("avx512f") {
             return if is_l2 {
                 x86::l2_avx512_safe::<T>
