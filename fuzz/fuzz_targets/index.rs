@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         if index.dim() <= 4096 {
             let q = mlinalg::ndarray::Array2::<f32>::ones((2, index.dim()));
             let _ = index.search(&q, 3);
-            let _ = index.search_filtered(&q, 2, |id| id % 2 == 0);
+            let _ = index.search_filtered(&q, 2, |id| id.is_multiple_of(2));
         }
     }
     let _ = HnswIndex::<f64>::from_bytes(data.to_vec());

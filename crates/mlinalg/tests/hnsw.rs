@@ -195,7 +195,7 @@ fn filters_keep_only_matching_ids() {
     let queries = clustered(8, 50, 24, 40, 0.6);
     let mut index = HnswIndex::new(24, Metric::L2).unwrap();
     index.add(&base).unwrap();
-    let even = |id: u64| id % 2 == 0;
+    let even = |id: u64| id.is_multiple_of(2);
     let hits = index.search_filtered(&queries, 10, even).unwrap();
     assert!(hits.ids.iter().all(|&i| i >= 0 && i % 2 == 0));
     let mut flat = FlatIndex::new(24, Metric::L2).unwrap();

@@ -22,9 +22,9 @@
 //! until it has `ef` vectors that pass it (for a very selective filter, a [`super::FlatIndex`]
 //! with [`search_filtered`](super::FlatIndex::search_filtered) is faster).
 //!
-//! Distances are computed by kernels compiled for SSE2, AVX2 and AVX-512 and chosen at run time
-//! (the release build targets generic x86-64); the next vector is prefetched while the current
-//! one is compared, as hnswlib does.
+//! Distances between f32 vectors are computed by AVX-512 or AVX2 + FMA kernels chosen at run
+//! time (the release build targets generic x86-64; f64 and other CPUs use a portable loop); the
+//! next vector is prefetched while the current one is compared, as hnswlib does.
 //!
 //! ## Why our own, and not a crate: the measurement
 //! The design left the choice to a measurement: this implementation against `hnsw_rs` 0.3.5
@@ -571,7 +571,7 @@ impl<T: IndexScalar> HnswIndex<T> {
         (start..first + total).into_par_iter().for_each(|node| {
             this.insert(node as u32, &top);
             let d = done.fetch_add(1, AtomicOrdering::Relaxed) + 1;
-            if d % step == 0 || d == total {
+            if d.is_multiple_of(step) || d == total {
                 progress(d, total);
             }
         });
@@ -1132,9 +1132,11 @@ impl<T: IndexScalar> HnswIndex<T> {
                 Some(e) if levels[e] as u64 == top && top == max_level => {
                     Some((e as u32, top as usize))
                 }
-                _ => return bad(format!(
+                _ => {
+                    return bad(format!(
                     "entry point {entry} at level {top} is not a node of the top level {max_level}"
-                )),
+                ))
+                }
             }
         };
         if flags.iter().any(|&f| f > 1) {

@@ -54,7 +54,7 @@ fn reduce<T: IndexScalar>(mut acc: [T; LANES]) -> T {
     let mut w = LANES / 2;
     while w > 0 {
         for i in 0..w {
-            acc[i] = acc[i] + acc[i + w];
+            acc[i] += acc[i + w];
         }
         w /= 2;
     }
@@ -88,12 +88,20 @@ mod x86 {
             while i + 32 <= n {
                 for (j, a_j) in acc.iter_mut().enumerate() {
                     let o = i + 8 * j;
-                    *a_j = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)), *a_j);
+                    *a_j = _mm256_fmadd_ps(
+                        _mm256_loadu_ps(pa.add(o)),
+                        _mm256_loadu_ps(pb.add(o)),
+                        *a_j,
+                    );
                 }
                 i += 32;
             }
             while i + 8 <= n {
-                acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]);
+                acc[0] = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(pa.add(i)),
+                    _mm256_loadu_ps(pb.add(i)),
+                    acc[0],
+                );
                 i += 8;
             }
         }
@@ -152,12 +160,20 @@ mod x86 {
             while i + 64 <= n {
                 for (j, a_j) in acc.iter_mut().enumerate() {
                     let o = i + 16 * j;
-                    *a_j = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(o)), _mm512_loadu_ps(pb.add(o)), *a_j);
+                    *a_j = _mm512_fmadd_ps(
+                        _mm512_loadu_ps(pa.add(o)),
+                        _mm512_loadu_ps(pb.add(o)),
+                        *a_j,
+                    );
                 }
                 i += 64;
             }
             while i + 16 <= n {
-                acc[0] = _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc[0]);
+                acc[0] = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(pa.add(i)),
+                    _mm512_loadu_ps(pb.add(i)),
+                    acc[0],
+                );
                 i += 16;
             }
         }
