@@ -28,40 +28,35 @@
 //!
 //! ## Why our own, and not a crate: the measurement
 //! The design left the choice to a measurement: this implementation against `hnsw_rs` 0.3.5
-//! (with its SIMD feature `simdeez_f`, `DistDot`), both fed the same `.npy` files, M = 16,
-//! ef_construction = 200, 2 rayon threads, queries/s as the best of 3 batch searches, on the
-//! 2 Zen 4 cores of the project machine while other builds ran (load average 6.6–9.3: absolute
-//! figures are several times slower than on an idle machine; the two ran back to back).
-//! `usearch` was not measured: it is a C++ library built by `cc`, a dependency to carry only if it
-//! won clearly, and hnswlib (the C++ reference, in `compare/` W9) bounds what it could reach.
+//! (with its SIMD feature `simdeez_f`, `DistDot`), both fed the same `.npy` files (a scratch
+//! crate, not committed), M = 16, ef_construction = 200, 2 rayon threads, queries/s as the best
+//! of 3 batch searches, top-10, on the 2 Zen 4 cores of the project machine while other builds
+//! ran (load average in brackets; the two ran back to back, so only their ratio counts).
+//! `usearch` was not measured: it is a C++ library built by `cc`, a dependency to carry only if
+//! it won clearly, and hnswlib (the C++ reference, `compare/` W9) bounds what it could reach.
 //!
-//! W9 data (100 000 × 768 clustered, normalised, inner product, 1 000 queries):
+//! | data | ef | ours q/s @ recall@10 | hnsw_rs q/s @ recall@10 |
+//! |---|---:|---:|---:|
+//! | shared embeddings 2 000 × 384, cosine, 100 queries (load 2.8) | build | 0.16 s | 0.48 s |
+//! | | 10 | 77 493 @ 0.898 | 34 773 @ 0.920 |
+//! | | 16 | 71 812 @ 0.959 | 28 212 @ 0.962 |
+//! | | 32 | 59 950 @ 0.990 | 15 866 @ 0.993 |
+//! | | 64 | 18 237 @ 0.997 | 10 984 @ 0.999 |
+//! | W9 data, first 20 000 × 768, inner product, 1 000 queries (load 2.6–3.3) | build | 5.8 s | 36.4 s |
+//! | | 10 | 40 753 @ 0.984 | 5 273 @ 0.990 |
+//! | | 16 | 31 937 @ 0.997 | 3 839 @ 0.999 |
+//! | | 32 | 17 987 @ 0.999 | 2 106 @ 0.9995 |
+//! | full W9 100 000 × 768, first version of our kernels (load 6.6–9.3) | build | 346 s | 688 s |
+//! | | 16 | 1 938 @ 0.958 | 941 @ 0.974 |
+//! | | 32 | 1 332 @ 0.996 | 628 @ 0.999 |
 //!
-//! | ef | ours q/s @ recall@10 | hnsw_rs q/s @ recall@10 |
-//! |---:|---:|---:|
-//! | 16 | 1 938 @ 0.958 | 941 @ 0.974 |
-//! | 32 | 1 332 @ 0.996 | 628 @ 0.999 |
-//! | 64 | 865 @ 1.000 | 534 @ 1.000 |
-//! | 128 | 501 @ 1.000 | 493 @ 1.000 |
-//! | 256 | 255 @ 1.000 | 215 @ 1.000 |
-//! | build | 346 s | 688 s |
-//!
-//! Shared sentence embeddings (`../shared/data`, 2 000 × 384, 100 queries, cosine):
-//!
-//! | ef | ours q/s @ recall@10 | hnsw_rs q/s @ recall@10 |
-//! |---:|---:|---:|
-//! | 10 | 85 431 @ 0.901 | 23 027 @ 0.919 |
-//! | 16 | 66 193 @ 0.946 | 17 543 @ 0.964 |
-//! | 32 | 21 823 @ 0.987 | 7 400 @ 0.993 |
-//! | 64 | 9 865 @ 0.997 | 5 134 @ 0.999 |
-//! | build | 0.53 s | 0.78 s |
-//!
-//! At recall@10 ≥ 0.95 ours answers about twice the queries per second (W9: 1 938 at ef 16
-//! against 941; at ≈ 0.996–0.999, 1 332 against 628) and builds in half the time; `hnsw_rs`
-//! reaches a little more recall at the same ef (its candidate lists differ), not enough to
-//! close the gap at equal recall. So the index is our own: no new dependency, and it shares the
-//! index file format of [`super::FlatIndex`]. The comparison with hnswlib and FAISS is `compare/`'s
-//! W9 row.
+//! At equal recall ours answers 2–8 times the queries per second and builds 2–6 times faster
+//! (`hnsw_rs` gets a little more recall at the same ef, not enough to close the gap). The first
+//! version's distance loop did not vectorise; with the explicit SIMD kernels, `compare/` W9 (same
+//! run, load 4.7–5.1) measured: build 82.5 s, 13 622 q/s at ef 16 (recall@10 0.959), against
+//! hnswlib 87.1 s and 9 310 q/s (ef 16, 0.952) and FAISS `IndexHNSWFlat` 83.8 s and 5 959 q/s
+//! (ef 24, 0.981). So the index is our own: no new dependency, and it shares the index file
+//! format of [`super::FlatIndex`].
 //!
 //! ## Index files
 //! [`HnswIndex::save`] writes the shared index format (kind 2; see [`super`]): the header holds
@@ -217,7 +212,7 @@ fn with_visited<R>(f: impl FnOnce(&mut Visited) -> R) -> R {
 ///
 /// ```
 /// use mlinalg::random::Rng;
-/// use mlinalg::search::{recall_at_k, FlatIndex, HnswIndex, HnswParams, Metric};
+/// use mlinalg::search::{recall_at_k, FlatIndex, HnswIndex, Metric};
 ///
 /// let base = Rng::seed(0).normal_matrix::<f32>(2000, 32)?;
 /// let queries = Rng::seed(1).normal_matrix::<f32>(20, 32)?;
