@@ -23,8 +23,9 @@
 //! with [`search_filtered`](super::FlatIndex::search_filtered) is faster).
 //!
 //! Distances between f32 vectors are computed by AVX-512 or AVX2 + FMA kernels chosen at run
-//! time (the release build targets generic x86-64; f64 and other CPUs use a portable loop); the
-//! next vector is prefetched while the current one is compared, as hnswlib does.
+//! time, f64 ones by AVX2 + FMA (the release build targets generic x86-64; other CPUs use a
+//! portable loop); the next vector is prefetched while the current one is compared, as hnswlib
+//! does.
 //!
 //! ## Why our own, and not a crate: the measurement
 //! The design left the choice to a measurement: this implementation against `hnsw_rs` 0.3.5

@@ -3,7 +3,7 @@
 //!
 //! Each kernel keeps 32 independent partial sums so that the compiler vectorises the loop (and
 //! the additions are not one long dependency chain). On x86-64, f32 vectors (the common case)
-//! use explicit AVX-512 or AVX2 + FMA intrinsics when the CPU has them.
+//! use explicit AVX-512 or AVX2 + FMA intrinsics when the CPU has them, f64 vectors AVX2 + FMA.
 
 use super::{IndexScalar, Metric};
 
@@ -215,6 +215,93 @@ mod x86 {
         s
     }
 
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn dot_f64_avx2(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut i = 0;
+        // SAFETY: every load reads 4 doubles at i + 4j + 4 <= n, inside both slices.
+        unsafe {
+            while i + 16 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 4 * j;
+                    *a_j = _mm256_fmadd_pd(
+                        _mm256_loadu_pd(pa.add(o)),
+                        _mm256_loadu_pd(pb.add(o)),
+                        *a_j,
+                    );
+                }
+                i += 16;
+            }
+        }
+        let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+        let mut lanes = [0f64; 4];
+        // SAFETY: `lanes` holds 4 doubles.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), sum) };
+        let mut s: f64 = lanes.iter().sum();
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += x * y;
+        }
+        s
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn l2_f64_avx2_raw(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut i = 0;
+        // SAFETY: as in `dot_f64_avx2`.
+        unsafe {
+            while i + 16 <= n {
+                for (j, a_j) in acc.iter_mut().enumerate() {
+                    let o = i + 4 * j;
+                    let d = _mm256_sub_pd(_mm256_loadu_pd(pa.add(o)), _mm256_loadu_pd(pb.add(o)));
+                    *a_j = _mm256_fmadd_pd(d, d, *a_j);
+                }
+                i += 16;
+            }
+        }
+        let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+        let mut lanes = [0f64; 4];
+        // SAFETY: `lanes` holds 4 doubles.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), sum) };
+        let mut s: f64 = lanes.iter().sum();
+        for (x, y) in a[i..n].iter().zip(&b[i..n]) {
+            s += (x - y) * (x - y);
+        }
+        s
+    }
+
+    /// Runs an f64 kernel on slices of `T` (handed out only when `T` is 8 bytes wide, f64).
+    #[inline(always)]
+    fn on_f64<T: IndexScalar>(
+        a: &[T],
+        b: &[T],
+        f: unsafe fn(&[f64], &[f64]) -> f64,
+        generic: fn(&[T], &[T]) -> T,
+    ) -> T {
+        match (
+            bytemuck::try_cast_slice::<T, f64>(a),
+            bytemuck::try_cast_slice::<T, f64>(b),
+        ) {
+            (Ok(a64), Ok(b64)) if std::mem::size_of::<T>() == 8 => {
+                // SAFETY: `select` hands out the callers only after detecting AVX2 and FMA.
+                let v = unsafe { f(a64, b64) };
+                T::from(v).unwrap_or_else(T::nan)
+            }
+            _ => generic(a, b),
+        }
+    }
+
+    pub(super) fn neg_dot_f64_avx2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
+        -on_f64(a, b, dot_f64_avx2, dot_impl::<T>)
+    }
+    pub(super) fn l2_f64_avx2<T: IndexScalar>(a: &[T], b: &[T]) -> T {
+        on_f64(a, b, l2_f64_avx2_raw, l2_impl::<T>)
+    }
+
     /// Runs an f32 kernel on slices of `T` (handed out by `super::select` only when `T` is
     /// 4 bytes wide, i.e. f32); the generic loop otherwise.
     #[inline(always)]
@@ -272,6 +359,17 @@ pub(crate) fn select<T: IndexScalar>(metric: Metric) -> DistFn<T> {
                 x86::neg_dot_avx2::<T>
             };
         }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::mem::size_of::<T>() == 8
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+    {
+        return if is_l2 {
+            x86::l2_f64_avx2::<T>
+        } else {
+            x86::neg_dot_f64_avx2::<T>
+        };
     }
     if is_l2 {
         l2::<T>
