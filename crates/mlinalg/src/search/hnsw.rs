@@ -56,8 +56,10 @@
 //! version's distance loop did not vectorise; with the explicit SIMD kernels, `compare/` W9 (same
 //! run, load 4.7–5.1) measured: build 82.5 s, 13 622 q/s at ef 16 (recall@10 0.959), against
 //! hnswlib 87.1 s and 9 310 q/s (ef 16, 0.952) and FAISS `IndexHNSWFlat` 83.8 s and 5 959 q/s
-//! (ef 24, 0.981). So the index is our own: no new dependency, and it shares the index file
-//! format of [`super::FlatIndex`].
+//! (ef 24, 0.981); a second run (load 5.6–5.0) gave 82.3 s and 8 126 q/s (ef 16, 0.956) against
+//! hnswlib's 84.4 s and 8 136 q/s (ef 16, 0.951): on par with hnswlib, ahead of FAISS. So the
+//! index is our own: no new dependency, and it shares the index file format of
+//! [`super::FlatIndex`].
 //!
 //! ## Index files
 //! [`HnswIndex::save`] writes the shared index format (kind 2; see [`super`]): the header holds
