@@ -74,7 +74,7 @@ def _normal(rng, shape, dtype):
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CACHE = os.path.join(HERE, ".cache")  # git-ignored: W7's exact reference, keyed by the input's hash
+CACHE = os.path.join(HERE, ".cache")  # git-ignored: W7's exact reference; the W8/W9 inputs
 IMAGE = os.path.join(HERE, "..", "..", "shared", "data", "images", "camera.png")
 
 
@@ -351,6 +351,7 @@ NUMPY = {
     "W4c": np_svdvals,
     "W5a": np_eigh,
     "W5b": np_eig,
+    "W8": lambda t: np_knn(t),
     "W10": np_einsum_w10,
     "W10-table": np_einsum_table,
     "W11": _w11("numpy", "np.linalg.svd(img, full_matrices=False)", _np_svd_thin),
@@ -592,6 +593,7 @@ TORCH = {
     "W5a": torch_eigh,
     "W5b": torch_eig,
     "W7": torch_lowrank,
+    "W8": lambda t: torch_knn(t),
     "W10": torch_einsum_w10,
     "W10-table": torch_einsum_table,
     "W11": _w11("torch", "torch.linalg.svd(img, full_matrices=False)", _torch_svd_thin),
@@ -645,7 +647,174 @@ SKLEARN = {
     "W7": sk_randomized_svd,
 }
 
-PEERS = {"numpy": NUMPY, "scipy": SCIPY, "torch": TORCH, "sklearn": SKLEARN}
+# ---------------------------------------------------------------- W8 / W9: search (inputs shared with the Rust side)
+W9_EFS = (10, 16, 24, 32, 48, 64, 128, 256)  # the same sweep as compare/src/main.rs
+
+
+def _w8_arrays(rng):
+    import numpy as np
+
+    base = rng.standard_normal((100000, 768)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    qs = rng.standard_normal((1000, 768)).astype(np.float32)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    return {"w8_base": base, "w8_queries": qs}
+
+
+def _w9_arrays(rng):
+    """The anchors' clustered generator (shared/bench/anchors/cpu_peers_linalg_hnsw.py): 1000
+    centres, noise 0.6, normalised; the exact top-10 by inner product as ground truth."""
+    import numpy as np
+
+    centers = rng.standard_normal((1000, 768)).astype(np.float32)
+    lab = rng.integers(0, 1000, 100000)
+    base = centers[lab] + 0.6 * rng.standard_normal((100000, 768)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    ql = rng.integers(0, 1000, 1000)
+    qs = centers[ql] + 0.6 * rng.standard_normal((1000, 768)).astype(np.float32)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    gt = np.empty((1000, 10), dtype=np.int64)
+    for i in range(0, 1000, 100):  # exact, in float64 to settle near-ties the same way everywhere
+        sims = qs[i:i + 100].astype(np.float64) @ base.T.astype(np.float64)
+        top = np.argpartition(-sims, 10, axis=1)[:, :10]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+        gt[i:i + 100] = np.take_along_axis(top, order, axis=1)
+    return {"w9_base": base, "w9_queries": qs, "w9_gt": gt}
+
+
+def prepare(ids) -> None:
+    """Writes the W8/W9 inputs to compare/.cache (once): every side reads the same numbers."""
+    import numpy as np
+
+    os.makedirs(CACHE, exist_ok=True)
+    for wid, make in (("W8", _w8_arrays), ("W9", _w9_arrays)):
+        if wid not in ids:
+            continue
+        names = {"W8": ("w8_base", "w8_queries"), "W9": ("w9_base", "w9_queries", "w9_gt")}[wid]
+        if all(os.path.exists(os.path.join(CACHE, n + ".npy")) for n in names):
+            continue
+        for name, arr in make(np.random.default_rng(0)).items():
+            tmp = os.path.join(CACHE, name + ".tmp.npy")
+            np.save(tmp, arr)
+            os.replace(tmp, os.path.join(CACHE, name + ".npy"))
+
+
+def _load(*names):
+    import numpy as np
+
+    return [np.load(os.path.join(CACHE, n + ".npy")) for n in names]
+
+
+def np_knn(t):
+    """W8: brute force as NumPy users write it: one matmul, argpartition, then a sort of the 10."""
+    import numpy as np
+
+    base, qs = _load("w8_base", "w8_queries")
+
+    def knn():
+        sims = qs @ base.T
+        top = np.argpartition(-sims, 10, axis=1)[:, :10]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        return np.take_along_axis(top, order, axis=1)
+
+    return [("numpy", "qs @ base.T, argpartition, argsort of the top 10", t.time(knn))]
+
+
+def torch_knn(t):
+    """W8: torch.topk(qs @ base.T, 10)."""
+    import torch
+
+    base, qs = (torch.from_numpy(a) for a in _load("w8_base", "w8_queries"))
+
+    def knn():
+        with torch.inference_mode():
+            return torch.topk(qs @ base.T, 10, dim=1)
+
+    return [("torch", "torch.topk(qs @ base.T, 10)", t.time(knn))]
+
+
+def faiss_flat(t):
+    """W8: faiss.IndexFlatIP (the anchors' peer)."""
+    import faiss
+
+    faiss.omp_set_num_threads(int(os.environ.get("OMP_NUM_THREADS", THREADS_DEFAULT)))
+    base, qs = _load("w8_base", "w8_queries")
+    index = faiss.IndexFlatIP(768)
+    index.add(base)
+    return [("faiss-flatIP", "IndexFlatIP.search(qs, 10)", t.time(lambda: index.search(qs, 10)))]
+
+
+def _w9_sweep(t, system, note, build, search):
+    """Builds once (timed), sweeps W9_EFS (1 warm-up, 3 timed runs each), then times the fastest
+    ef with recall@10 >= 0.95 with the workload's runs (the Rust side does the same)."""
+    import numpy as np
+
+    base, qs, gt = _load("w9_base", "w9_queries", "w9_gt")
+    start = time.perf_counter()
+    index = build(base)
+    build_s = time.perf_counter() - start
+    print(f"W9 {system}: build {build_s:.1f} s", file=sys.stderr, flush=True)
+    best = None
+    for ef in W9_EFS:
+        samples, labels = Timer(1, 3).time_keep(lambda ef=ef: search(index, qs, ef))
+        recall = float(np.mean([len(set(labels[i][:10]) & set(gt[i][:10])) / 10 for i in range(len(qs))]))
+        med = sorted(samples)[1]
+        print(f"W9 {system}: ef {ef}: {1000 / med:.0f} q/s, recall@10 {recall:.4f}", file=sys.stderr, flush=True)
+        if recall >= 0.95 and (best is None or med < best[0]):
+            best = (med, ef, recall)
+    if best is None:
+        raise RuntimeError("no swept ef reached recall@10 0.95")
+    _, ef, recall = best
+    samples = t.time(lambda: search(index, qs, ef))
+    return [(system, note, samples, {"accuracy": {"recall@10": recall, "ef": ef, "build_s": build_s}})]
+
+
+def faiss_hnsw(t):
+    """W9: faiss.IndexHNSWFlat(768, 16, METRIC_INNER_PRODUCT), efConstruction 200."""
+    import faiss
+
+    faiss.omp_set_num_threads(int(os.environ.get("OMP_NUM_THREADS", THREADS_DEFAULT)))
+
+    def build(base):
+        index = faiss.IndexHNSWFlat(768, 16, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 200
+        index.add(base)
+        return index
+
+    def search(index, qs, ef):
+        index.hnsw.efSearch = ef
+        return index.search(qs, 10)[1]
+
+    return _w9_sweep(t, "faiss-hnsw", "IndexHNSWFlat(768, 16, IP), efConstruction 200; best ef with recall@10 >= 0.95",
+                     build, search)
+
+
+def hnswlib_hnsw(t):
+    """W9: hnswlib.Index(space="ip"), M 16, ef_construction 200 (the anchors' peer)."""
+    import hnswlib
+
+    threads = int(os.environ.get("OMP_NUM_THREADS", THREADS_DEFAULT))
+
+    def build(base):
+        index = hnswlib.Index(space="ip", dim=768)
+        index.init_index(max_elements=len(base), ef_construction=200, M=16)
+        index.set_num_threads(threads)
+        index.add_items(base)
+        return index
+
+    def search(index, qs, ef):
+        index.set_ef(ef)
+        return index.knn_query(qs, k=10)[0]
+
+    return _w9_sweep(t, "hnswlib", "Index(space='ip', M=16, ef_construction=200); best ef with recall@10 >= 0.95",
+                     build, search)
+
+
+FAISS = {"W8": faiss_flat, "W9": faiss_hnsw}
+HNSWLIB = {"W9": hnswlib_hnsw}
+
+
+PEERS = {"numpy": NUMPY, "scipy": SCIPY, "torch": TORCH, "sklearn": SKLEARN, "faiss": FAISS, "hnswlib": HNSWLIB}
 
 
 def peer_info(peer: str, threads: int) -> dict:
@@ -664,6 +833,14 @@ def peer_info(peer: str, threads: int) -> dict:
         import sklearn
 
         info["sklearn"] = sklearn.__version__
+    if peer == "faiss":
+        import faiss
+
+        info["faiss"] = faiss.__version__
+    if peer == "hnswlib":
+        import importlib.metadata
+
+        info["hnswlib"] = importlib.metadata.version("hnswlib")
     if peer == "torch":
         import torch
 
@@ -690,13 +867,19 @@ def main(argv=None) -> int:
     import workloads
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--peer", required=True, choices=sorted(PEERS))
+    ap.add_argument("--peer", choices=sorted(PEERS))
+    ap.add_argument("--prepare", metavar="IDS", help="only write the W8/W9 inputs to compare/.cache (e.g. W8,W9)")
     ap.add_argument("--workloads", "-w", default="", help="comma-separated ids (default: all)")
     ap.add_argument("--repeats", "-r", type=int, default=7, help="timed runs (median reported)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed runs first")
     ap.add_argument("--threads", type=int, default=THREADS_DEFAULT)
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args(argv)
+    if args.prepare:
+        prepare([w.id for w in workloads.select(args.prepare)])
+        return 0
+    if not args.peer:
+        ap.error("--peer is required (or --prepare)")
     if args.repeats < 1:
         ap.error("--repeats must be at least 1")
     _set_thread_env(args.threads)

@@ -43,6 +43,8 @@ PEER_MODULES = {
     "scipy": [("scipy", "scipy")],
     "torch": [("torch", "torch")],
     "sklearn": [("sklearn", "scikit-learn"), ("scipy", "scipy")],
+    "faiss": [("faiss", "faiss-cpu")],
+    "hnswlib": [("hnswlib", "hnswlib")],  # 0.8.0 builds from source with g++
 }
 ALL_PEERS = list(PEER_MODULES)
 # Unset for the peers on OpenBLAS (NumPy's, and SciPy's own): see shared/bench/anchors/README.md.
@@ -165,6 +167,10 @@ def main(argv=None) -> int:
     peers = [p for p in peers if any(w.id in peer_tables.PEERS[p] for w in selected)]
     ensure_venv(peers)
     exe = build_rust()
+    prep = [w.id for w in selected if w.id in ("W8", "W9")]
+    if prep:  # the inputs every side reads (compare/.cache, written once)
+        log(f"preparing the inputs of {','.join(prep)} in compare/.cache")
+        subprocess.run([VENV_PY, os.path.join(HERE, "peers.py"), "--prepare", ",".join(prep)], cwd=ROOT, check=True)
 
     load_before = os.getloadavg()
     log(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "

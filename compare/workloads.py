@@ -11,7 +11,7 @@ from dataclasses import dataclass
 class Workload:
     id: str
     what: str
-    unit: str  # "GFLOP/s", "GB/s" (work / seconds / 1e9, higher is better) or "ms" (lower is better)
+    unit: str  # "GFLOP/s", "GB/s", "q/s" (work / seconds / 1e9, higher is better) or "ms" (lower is better)
     work: float  # FLOPs or bytes for throughput units; unused for "ms"
     min_runs: int = 0  # short workloads take at least this many timed runs
     max_runs: int = 0  # long workloads take at most this many timed runs (0: no cap)
@@ -60,6 +60,13 @@ WORKLOADS = [
     Workload("W6", "PCA f32 100000x768 -> 128 components, fit + transform, per solver", "ms", 0,
              max_runs=3, max_warmup=0),
     Workload("W7", "randomized truncated SVD f32 4096x4096 -> rank 64", "ms", 0, max_warmup=1),
+    # Queries per second (work = 1000 queries x 1e9, so figure() = 1000 / seconds).
+    Workload("W8", "exact top-10 kNN f32, inner product on normalised vectors, 100000x768 base, 1000 queries",
+             "q/s", 1000 * 1e9, max_runs=5, max_warmup=1),
+    # The best q/s over an ef sweep among the efs with recall@10 >= 0.95; build seconds and the ef in
+    # the accuracy lines.
+    Workload("W9", "HNSW f32 100000x768 clustered, M=16 efC=200, top-10: best q/s at recall@10 >= 0.95",
+             "q/s", 1000 * 1e9, max_runs=5, max_warmup=1),
     Workload("W10", "einsum 'bhid,bhjd->bhij' f32 (8,12,128,64) x (8,12,128,64)", "GFLOP/s",
              2 * 8 * 12 * 128 * 128 * 64),
     # One task per row of EINSUM_TABLE: ms per call, mlinalg against the faster of

@@ -23,6 +23,7 @@ use mlinalg::decomp::{self, QrMode, RandomizedSvdOptions};
 use mlinalg::einsum;
 use mlinalg::nn::attention::{scaled_dot_product_attention, AttentionOptions};
 use mlinalg::pca::{Pca, PcaSolver};
+use mlinalg::search::{recall_at_k, FlatIndex, HnswIndex, HnswParams, Metric};
 use mlinalg::{matrix, Scalar};
 use ndarray::{s, Array, Array1, Array2, ArrayView2, Dimension, IntoDimension};
 use rand::SeedableRng;
@@ -159,7 +160,7 @@ impl Measurement {
 const GEMM_1024: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
 const GEMM_2048: f64 = 2.0 * 2048.0 * 2048.0 * 2048.0;
 
-/// The workloads, in WORKLOADS.md order. W8 and W9 are still to come.
+/// The workloads, in WORKLOADS.md order.
 const WORKLOADS: &[Workload] = &[
     Workload::new(
         "W1a",
@@ -266,6 +267,28 @@ const WORKLOADS: &[Workload] = &[
         Measure::Millis,
         w7,
     )
+    .max_warmup(1),
+    Workload::new(
+        "W8",
+        "exact top-10 kNN f32, inner product on normalised vectors, 100000x768 base, 1000 queries",
+        Measure::Throughput {
+            work: 1000.0 * 1e9,
+            unit: "q/s",
+        },
+        w8,
+    )
+    .max_runs(5)
+    .max_warmup(1),
+    Workload::new(
+        "W9",
+        "HNSW f32 100000x768 clustered, M=16 efC=200, top-10: best q/s at recall@10 >= 0.95",
+        Measure::Throughput {
+            work: 1000.0 * 1e9,
+            unit: "q/s",
+        },
+        w9,
+    )
+    .max_runs(5)
     .max_warmup(1),
     Workload::new(
         "W10",
@@ -741,6 +764,106 @@ fn synthetic_image() -> Array2<f64> {
             + ((i * 7 + j * 13) % 23) as f64
             - 11.0
     })
+}
+
+/// The inputs of W8 and W9, written by `compare/peers.py --prepare` (run by `compare/run.py`
+/// before any system) so that every side searches the same numbers.
+fn cached_npy<T: mlinalg::io::Element>(name: &str) -> Result<Array2<T>, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache")
+        .join(name);
+    mlinalg::io::read_npy::<T, ndarray::Ix2>(&path).map_err(|e| {
+        format!("{e} (compare/run.py writes it; alone: compare/.venv/bin/python compare/peers.py --prepare W8,W9)")
+    })
+}
+
+fn w8(t: &Timer) -> Vec<Measurement> {
+    let (base, queries) = match (
+        cached_npy::<f32>("w8_base.npy"),
+        cached_npy::<f32>("w8_queries.npy"),
+    ) {
+        (Ok(b), Ok(q)) => (b, q),
+        (Err(e), _) | (_, Err(e)) => {
+            return vec![Measurement::new("mlinalg", "inputs missing", Err(e))]
+        }
+    };
+    let mut out = Vec::new();
+    for (system, metric) in [("mlinalg", Metric::Dot), ("mlinalg-cosine", Metric::Cosine)] {
+        let note =
+            format!("FlatIndex::search(&queries, 10), Metric::{metric:?} (GEMM + bounded top-k)");
+        let index = FlatIndex::new(base.ncols(), metric).and_then(|mut i| i.add(&base).map(|_| i));
+        let m = match index {
+            Ok(index) => Measurement::new(system, &note, t.time(|| index.search(&queries, 10))),
+            Err(e) => Measurement::new(system, &note, Err(e.to_string())),
+        };
+        out.push(m);
+    }
+    out
+}
+
+/// The ef values every W9 system sweeps; each reports the fastest one whose recall@10 ≥ 0.95.
+const W9_EFS: [usize; 8] = [10, 16, 24, 32, 48, 64, 128, 256];
+
+fn w9(t: &Timer) -> Vec<Measurement> {
+    let inputs = (
+        cached_npy::<f32>("w9_base.npy"),
+        cached_npy::<f32>("w9_queries.npy"),
+        mlinalg::io::read_npy_i64::<ndarray::Ix2>(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/w9_gt.npy"),
+        )
+        .map_err(|e| e.to_string()),
+    );
+    let (base, queries, truth) = match inputs {
+        (Ok(b), Ok(q), Ok(g)) => (b, q, g),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return vec![Measurement::new("mlinalg", "inputs missing", Err(e))]
+        }
+    };
+    let note = "HnswIndex (M=16, ef_construction=200, Metric::Dot on the normalised vectors): build once, \
+                then search_with_ef(&queries, 10, ef) at the fastest swept ef with recall@10 >= 0.95";
+    let start = Instant::now();
+    let built = HnswIndex::with_params(base.ncols(), Metric::Dot, HnswParams::default())
+        .and_then(|mut i| i.add(&base).map(|_| i));
+    let build_s = start.elapsed().as_secs_f64();
+    let index = match built {
+        Ok(i) => i,
+        Err(e) => return vec![Measurement::new("mlinalg", note, Err(e.to_string()))],
+    };
+    eprintln!("W9 mlinalg: build {build_s:.1} s");
+    // The sweep: one warm-up and three timed runs per ef (median), then the chosen ef is timed
+    // with the workload's runs.
+    let sweep = Timer { warmup: 1, runs: 3 };
+    let mut best: Option<(f64, usize, f64)> = None; // (seconds, ef, recall)
+    for ef in W9_EFS {
+        let timed = sweep.time_keep(|| index.search_with_ef(&queries, 10, ef));
+        let (samples, hits) = match timed {
+            Ok(x) => x,
+            Err(e) => return vec![Measurement::new("mlinalg", note, Err(e))],
+        };
+        let recall = recall_at_k(&hits.ids, &truth, 10).unwrap_or(0.0);
+        let mut sorted = samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        let med = sorted[sorted.len() / 2];
+        eprintln!(
+            "W9 mlinalg: ef {ef}: {:.0} q/s, recall@10 {recall:.4}",
+            1000.0 / med
+        );
+        if recall >= 0.95 && best.is_none_or(|(s, _, _)| med < s) {
+            best = Some((med, ef, recall));
+        }
+    }
+    let Some((_, ef, recall)) = best else {
+        return vec![Measurement::new(
+            "mlinalg",
+            note,
+            Err("no swept ef reached recall@10 0.95".into()),
+        )];
+    };
+    let samples = t.time(|| index.search_with_ef(&queries, 10, ef));
+    vec![Measurement::new("mlinalg", note, samples)
+        .accuracy("recall@10", recall)
+        .accuracy("ef", ef as f64)
+        .accuracy("build_s", build_s)]
 }
 
 fn w11(t: &Timer) -> Vec<Measurement> {

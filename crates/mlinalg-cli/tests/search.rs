@@ -129,6 +129,80 @@ fn build_query_eval_on_the_real_embeddings() {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
     }
+    // HNSW: built, queried (at the default ef and a given one) and evaluated per ef.
+    let graph = dir.path().join("graph.idx");
+    let v = json_of(&mlinalg(&[
+        "search",
+        "build",
+        s(&base),
+        "-o",
+        s(&graph),
+        "--hnsw",
+        "--m",
+        "16",
+        "--ef-construction",
+        "200",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(v["kind"].as_str(), Some("hnsw"));
+    let graph_ids = dir.path().join("graph_ids.npy");
+    json_of(&mlinalg(&[
+        "search",
+        "query",
+        s(&graph),
+        s(&queries),
+        "-k",
+        "10",
+        "-o",
+        s(&graph_ids),
+        "--json",
+    ]));
+    let found: Array2<i64> = read_npy_i64::<Ix2>(&graph_ids).unwrap();
+    let recall = mlinalg::search::recall_at_k(&found, &truth, 10).unwrap();
+    assert!(recall >= 0.95, "HNSW recall@10 at the default ef: {recall}");
+    json_of(&mlinalg(&[
+        "search",
+        "query",
+        s(&graph),
+        s(&queries),
+        "-k",
+        "10",
+        "-o",
+        s(&graph_ids),
+        "--ef",
+        "16",
+        "--json",
+    ]));
+    let v = json_of(&mlinalg(&[
+        "search",
+        "eval",
+        s(&base),
+        s(&queries),
+        "-k",
+        "10",
+        "--gt",
+        s(&gt),
+        "--ef",
+        "16,64",
+        "--json",
+        "--quiet",
+    ]));
+    let hnsw: Vec<&Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["index"] == "hnsw")
+        .collect();
+    assert_eq!(
+        hnsw.iter()
+            .map(|r| r["ef"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![16, 64]
+    );
+    assert!(hnsw[1]["recall_at_k"].as_f64().unwrap() >= 0.95);
+    assert!(v["build"]["hnsw"]["seconds"].as_f64().is_some());
+
     // PCA-reduced: built, queried through the same command, and evaluated.
     let reduced = dir.path().join("reduced.idx");
     let v = json_of(&mlinalg(&[
@@ -185,6 +259,8 @@ fn build_query_eval_on_the_real_embeddings() {
         names,
         vec![
             "base.idx",
+            "graph.idx",
+            "graph_ids.npy",
             "ids.npy",
             "reduced.idx",
             "reduced_ids.npy",

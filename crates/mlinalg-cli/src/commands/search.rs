@@ -1,10 +1,12 @@
 //! `mlinalg search build|query|eval`: vector search over `.npy` embeddings.
 //!
-//! - `build BASE.npy -o INDEX` stores the vectors (rows) in an index file (flat: exact search).
+//! - `build BASE.npy -o INDEX` stores the vectors (rows) in an index file: flat (exact search),
+//!   `--hnsw` (approximate, a navigable small-world graph) or `--pca N` (PCA-reduced candidates
+//!   re-ranked exactly).
 //! - `query INDEX QUERIES.npy -k 10 -o IDS.npy` writes the ids (int64, queries × k) of each
 //!   query's nearest vectors, and optionally their scores.
-//! - `eval BASE.npy QUERIES.npy -k 10` builds the index and reports recall@k against the exact
-//!   answer (or a ground-truth file) and queries per second.
+//! - `eval BASE.npy QUERIES.npy -k 10` builds flat and HNSW indexes and reports recall@k against
+//!   the exact answer (or a ground-truth file) and queries per second, for HNSW at each ef.
 //!
 //! Vectors are searched in float32 (float64 inputs are converted), as FAISS does.
 
@@ -15,7 +17,8 @@ use crate::report::{Cell, Table};
 use mlinalg::io::{read_npy_i64, write_npy, NpyFile};
 use mlinalg::ndarray::{Array2, Ix2};
 use mlinalg::search::{
-    index_info, recall_at_k, FlatIndex, IndexKind, Metric, ReducedIndex, SearchResults,
+    index_info, recall_at_k, FlatIndex, HnswIndex, HnswParams, IndexKind, Metric, ReducedIndex,
+    SearchResults,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -56,11 +59,23 @@ pub struct BuildArgs {
     pub metric: String,
     /// Search candidates among the vectors projected on their top N principal components, then
     /// re-rank them exactly on the full vectors (a smaller, faster first pass).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "hnsw")]
     pub pca: Option<usize>,
     /// With --pca: candidates fetched per neighbour asked for.
     #[arg(long, default_value_t = 10, value_name = "R")]
     pub rerank: usize,
+    /// Build an approximate HNSW graph index instead of an exact flat one.
+    #[arg(long)]
+    pub hnsw: bool,
+    /// HNSW: links per node (2·M on the bottom level).
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// HNSW: candidates kept while linking a new node (larger: better graph, slower build).
+    #[arg(long, default_value_t = 200)]
+    pub ef_construction: usize,
+    /// HNSW: default candidates kept while searching (stored in the index; `query --ef` overrides).
+    #[arg(long, default_value_t = 64)]
+    pub ef_search: usize,
     /// Print {n, dim, metric, kind, seconds, output} as JSON.
     #[arg(long)]
     pub json: bool,
@@ -89,6 +104,10 @@ pub struct QueryArgs {
     /// distances (l2).
     #[arg(long, value_name = "D.npy")]
     pub distances: Option<PathBuf>,
+    /// HNSW indexes: candidates kept while searching (default: the index's own, 64 unless built
+    /// otherwise); larger is more accurate and slower. Ignored by other indexes.
+    #[arg(long)]
+    pub ef: Option<usize>,
     /// Print {n_queries, k, seconds, queries_per_second} as JSON.
     #[arg(long)]
     pub json: bool,
@@ -113,6 +132,18 @@ pub struct EvalArgs {
     /// cosine | dot | l2.
     #[arg(long, default_value = "cosine")]
     pub metric: String,
+    /// The ef values at which the HNSW index is searched.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128,256")]
+    pub ef: Vec<usize>,
+    /// HNSW: links per node.
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// HNSW: candidates kept while linking a new node.
+    #[arg(long, default_value_t = 200)]
+    pub ef_construction: usize,
+    /// Skip the HNSW index (flat, and PCA if asked, only).
+    #[arg(long)]
+    pub no_hnsw: bool,
     /// Also evaluate PCA-reduced search with N components (re-ranked exactly).
     #[arg(long, value_name = "N")]
     pub pca: Option<usize>,
@@ -187,10 +218,51 @@ fn build_flat(path: &Path, metric: Metric, quiet: bool) -> Result<FlatIndex<f32>
     Ok(index)
 }
 
+/// An HNSW index of the rows of `path`, built in parallel with a progress bar.
+fn build_hnsw(
+    path: &Path,
+    metric: Metric,
+    params: HnswParams,
+    quiet: bool,
+) -> Result<HnswIndex<f32>, CliError> {
+    let base = read_matrix(path)?;
+    let mut index = HnswIndex::<f32>::with_params(base.ncols(), metric, params)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let progress = Progress::new(base.nrows() as u64, "vectors linked", quiet);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    index
+        .add_with_progress(&base, None, |finished, _total| {
+            let prev = done.swap(finished as u64, std::sync::atomic::Ordering::Relaxed);
+            progress.inc((finished as u64).saturating_sub(prev));
+        })
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    progress.finish();
+    Ok(index)
+}
+
+fn hnsw_params(m: usize, ef_construction: usize, ef_search: usize) -> HnswParams {
+    HnswParams {
+        m,
+        ef_construction,
+        ef_search,
+        ..HnswParams::default()
+    }
+}
+
 fn build(args: &BuildArgs) -> Result<(), CliError> {
     let metric = parse_metric(&args.metric)?;
     let start = Instant::now();
     let (n, dim, kind) = match args.pca {
+        None if args.hnsw => {
+            let index = build_hnsw(
+                &args.base,
+                metric,
+                hnsw_params(args.m, args.ef_construction, args.ef_search),
+                args.quiet,
+            )?;
+            index.save(&args.output).map_err(CliError::input)?;
+            (index.len(), index.dim(), "hnsw")
+        }
         None => {
             let index = build_flat(&args.base, metric, args.quiet)?;
             index.save(&args.output).map_err(CliError::input)?;
@@ -237,6 +309,13 @@ fn query(args: &QueryArgs) -> Result<(), CliError> {
     }
     let queries = read_matrix(&args.queries)?;
     let (hits, seconds) = match info.kind {
+        IndexKind::Hnsw => {
+            let index = HnswIndex::<f32>::load(&args.index).map_err(CliError::input)?;
+            match args.ef {
+                Some(ef) => timed(|| index.search_with_ef(&queries, args.k, ef))?,
+                None => timed(|| index.search(&queries, args.k))?,
+            }
+        }
         IndexKind::Reduced => {
             let index = ReducedIndex::<f32>::load(&args.index).map_err(CliError::input)?;
             timed(|| index.search(&queries, args.k))?
@@ -324,6 +403,24 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
         "queries_per_second": qps(flat_seconds),
     })];
     let mut build = json!({"flat": {"seconds": flat_build}, "n": flat.len(), "dim": flat.dim(), "metric": metric.name()});
+    if !args.no_hnsw {
+        let start = Instant::now();
+        let hnsw = build_hnsw(
+            &args.base,
+            metric,
+            hnsw_params(args.m, args.ef_construction, 64),
+            args.quiet,
+        )?;
+        build["hnsw"] = json!({"seconds": start.elapsed().as_secs_f64(), "m": args.m, "ef_construction": args.ef_construction});
+        for &ef in &args.ef {
+            let (hits, seconds) = timed(|| hnsw.search_with_ef(&queries, args.k, ef))?;
+            results.push(json!({
+                "index": "hnsw", "ef": ef,
+                "recall_at_k": recall_at_k(&hits.ids, &truth, args.k).map_err(CliError::input)?,
+                "queries_per_second": qps(seconds),
+            }));
+        }
+    }
     if let Some(components) = args.pca {
         let base = read_matrix(&args.base)?;
         let start = Instant::now();
@@ -360,8 +457,13 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
             )),
         ]);
     }
-    print_stdout(&format!(
-        "Built flat in {flat_build:.2} s.\n{}",
-        t.to_text("")
-    ))
+    let builds: Vec<String> = ["flat", "hnsw", "pca"]
+        .iter()
+        .filter_map(|kind| {
+            build[kind]["seconds"]
+                .as_f64()
+                .map(|s| format!("{kind} {s:.2} s"))
+        })
+        .collect();
+    print_stdout(&format!("Built: {}.\n{}", builds.join(", "), t.to_text("")))
 }

@@ -29,8 +29,9 @@ pub(crate) const MAGIC: &[u8; 8] = b"MLINDEX\0";
 pub(crate) const VERSION: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 72;
 
-/// Index kinds stored in the header (2 is reserved for HNSW).
+/// Index kinds stored in the header.
 pub(crate) const KIND_FLAT: u32 = 1;
+pub(crate) const KIND_HNSW: u32 = 2;
 pub(crate) const KIND_REDUCED: u32 = 3;
 
 /// The fixed header of an index file.

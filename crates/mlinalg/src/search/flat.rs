@@ -70,7 +70,7 @@ pub struct FlatIndex<T> {
 }
 
 /// Checks a batch of vectors (finite; non-zero for cosine) before anything is changed.
-fn check_rows<T: IndexScalar>(
+pub(super) fn check_rows<T: IndexScalar>(
     op: &'static str,
     metric: Metric,
     rows: &ArrayView2<'_, T>,
@@ -96,7 +96,7 @@ fn check_rows<T: IndexScalar>(
     Ok(())
 }
 
-fn sq_norm<T: IndexScalar>(row: &[T]) -> T {
+pub(super) fn sq_norm<T: IndexScalar>(row: &[T]) -> T {
     row.iter().fold(T::zero(), |acc, &v| acc + v * v)
 }
 

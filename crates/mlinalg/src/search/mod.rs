@@ -31,6 +31,8 @@
 
 mod file;
 pub mod flat;
+pub mod hnsw;
+mod kernel;
 mod metric;
 mod recall;
 pub mod reduced;
@@ -39,6 +41,7 @@ mod topk;
 use ndarray::Array2;
 
 pub use flat::FlatIndex;
+pub use hnsw::{HnswIndex, HnswParams};
 pub use metric::Metric;
 pub use recall::recall_at_k;
 pub use reduced::ReducedIndex;
@@ -73,6 +76,8 @@ pub struct Neighbor<T> {
 pub enum IndexKind {
     /// A [`FlatIndex`].
     Flat,
+    /// An [`HnswIndex`].
+    Hnsw,
     /// A [`ReducedIndex`].
     Reduced,
 }
@@ -101,6 +106,7 @@ pub fn index_info(path: impl AsRef<std::path::Path>) -> crate::Result<IndexInfo>
     let h = file.header;
     let kind = match h.kind {
         file::KIND_FLAT => IndexKind::Flat,
+        file::KIND_HNSW => IndexKind::Hnsw,
         file::KIND_REDUCED => IndexKind::Reduced,
         other => return Err(file.error(OP, format!("unknown index kind {other}"))),
     };

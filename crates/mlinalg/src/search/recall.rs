@@ -15,7 +15,7 @@ use crate::{Error, Result};
 /// use ndarray::array;
 /// let truth = array![[1_i64, 2, 3], [4, 5, 6]];
 /// let found = array![[3_i64, 1, 9], [4, 5, 6]];
-/// assert_eq!(recall_at_k(&found, &truth, 3)?, (2.0 / 3.0 + 1.0) / 2.0);
+/// assert!((recall_at_k(&found, &truth, 3)? - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
 /// # Ok::<(), mlinalg::Error>(())
 /// ```
 ///
