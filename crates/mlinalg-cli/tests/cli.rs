@@ -109,6 +109,7 @@ fn tour_prints_sections_and_writes_html() {
         "LoRA: fine-tuning through a low-rank update",
         "Embeddings: meaning as position",
         "High dimensions: volume at the surface, distances that concentrate",
+        "Nearest neighbours: exact against approximate",
         "Eigenvectors: the directions a matrix only stretches",
         "PCA: principal axes of correlated data",
         "The SVD and the best low-rank approximation",

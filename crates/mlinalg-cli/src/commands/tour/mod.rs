@@ -26,6 +26,7 @@ mod pca;
 mod photo;
 mod projection;
 mod rank;
+mod search;
 mod similarity;
 mod softmax;
 mod spectrum;
@@ -63,6 +64,7 @@ const SECTIONS: &[Builder] = &[
     spectrum::section,
     embeddings::section,
     dimensions::section,
+    search::section,
 ];
 
 /// Options of `mlinalg tour`.
@@ -89,7 +91,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
     let mut page = Page::new(
         "mlinalg tour: the linear algebra of machine learning",
-        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, einsum, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation, embeddings and the geometry of high dimensions: every number on this page was computed by the mlinalg library.",
+        "Vectors, norms, similarity, projections, matrices, rank, broadcasting, tensor shapes, einsum, softmax, attention, linear layers, LoRA, Jacobians, eigenvectors, PCA, the SVD and low-rank approximation, embeddings, the geometry of high dimensions and nearest-neighbour search: every number on this page was computed by the mlinalg library.",
     );
     for s in &sections {
         page.section(s.clone());
