@@ -6,54 +6,10 @@ use mlinalg::io::{read_npy_i64, write_npy};
 use mlinalg::ndarray::{Array2, Ix2};
 use mlinalg::random::Rng;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn mlinalg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlinalg"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
 
-fn json_of(o: &Output) -> Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("valid JSON on stdout")
-}
-
-fn one_line_error(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("mlinalg: error: "), "{err}");
-    err
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn shared(file: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(file);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
-}
+use common::{json_of, mlinalg, one_line_error, s, shared};
 
 #[test]
 fn build_query_eval_on_the_real_embeddings() {

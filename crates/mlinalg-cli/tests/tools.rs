@@ -7,54 +7,10 @@ use mlinalg::io::{write_npy, write_png, NpyFile};
 use mlinalg::ndarray::{Array2, Array3};
 use mlinalg::random::Rng;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn mlinalg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlinalg"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
 
-fn json_of(o: &Output) -> Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("valid JSON on stdout")
-}
-
-fn one_line_error(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "stdout: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("mlinalg: error: "), "{err}");
-    err
-}
-
-fn shared(file: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(file);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use common::{json_of, mlinalg, one_line_error, s, shared};
 
 /// A smooth 64×80 test image plus a little texture: low rank, but not exactly.
 fn test_image() -> Array2<f64> {

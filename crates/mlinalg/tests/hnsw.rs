@@ -3,6 +3,8 @@
 //! data that always runs), ids and scores, removal, filters, errors, progress, determinism at
 //! one thread, and the index file (round trip, truncation, corruption, lying headers and graphs).
 
+mod common;
+
 use mlinalg::io::{read_npy, read_npy_i64};
 use mlinalg::random::Rng;
 use mlinalg::search::{recall_at_k, FlatIndex, HnswIndex, HnswParams, Metric};
@@ -430,7 +432,7 @@ fn index_files_round_trip_and_reject_damage() {
     let lie = |at: usize, value: &[u8]| {
         let mut b = bytes[..bytes.len() - 4].to_vec();
         b[at..at + value.len()].copy_from_slice(value);
-        let sum = crc32(&b);
+        let sum = common::crc32(&b);
         b.extend_from_slice(&sum.to_le_bytes());
         HnswIndex::<f32>::from_bytes(b).unwrap_err()
     };
@@ -473,22 +475,6 @@ fn index_files_round_trip_and_reject_damage() {
     // A missing file is an I/O error.
     let err = HnswIndex::<f32>::load("/nonexistent/x.idx").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-}
-
-/// CRC-32 (IEEE), bit by bit: an independent check of the format's checksum.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

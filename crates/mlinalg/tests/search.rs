@@ -324,29 +324,13 @@ fn index_files_round_trip_and_reject_damage() {
     // A header announcing 2^40 vectors with a valid checksum: refused before allocating.
     let mut lying = bytes[..bytes.len() - 4].to_vec();
     lying[32..40].copy_from_slice(&(1u64 << 40).to_le_bytes());
-    let sum = crc32(&lying);
+    let sum = common::crc32(&lying);
     lying.extend_from_slice(&sum.to_le_bytes());
     let err = FlatIndex::<f32>::from_bytes(lying).unwrap_err();
     assert!(err.to_string().contains("more than the"), "{err}");
     // A missing file is an I/O error naming it.
     let err = FlatIndex::<f32>::load("/nonexistent/x.idx").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-}
-
-/// CRC-32 (IEEE), bit by bit: an independent check of the format's checksum.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

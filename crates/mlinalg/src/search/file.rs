@@ -244,6 +244,38 @@ impl IndexFile {
         Ok(bytemuck::pod_collect_to_vec(raw))
     }
 
+    /// Checks the header for an index of `kind` (named `what` in messages) holding elements of
+    /// `T`, and returns its metric and dimension.
+    pub(crate) fn expect<T: crate::search::IndexScalar>(
+        &self,
+        op: &'static str,
+        kind: u32,
+        what: &str,
+    ) -> Result<(crate::search::Metric, usize)> {
+        let h = self.header;
+        if h.kind != kind {
+            return Err(self.error(op, format!("holds an index of kind {}, not {what}", h.kind)));
+        }
+        let metric = crate::search::Metric::from_code(h.metric)
+            .ok_or_else(|| self.error(op, format!("unknown metric code {}", h.metric)))?;
+        if h.elem_size as usize != std::mem::size_of::<T>() {
+            return Err(self.error(
+                op,
+                format!(
+                    "holds {}-byte elements, not {} ({})",
+                    h.elem_size,
+                    std::mem::size_of::<T>(),
+                    T::DTYPE
+                ),
+            ));
+        }
+        let dim = usize::try_from(h.dim)
+            .ok()
+            .filter(|&d| d > 0)
+            .ok_or_else(|| self.error(op, format!("invalid dimension {}", h.dim)))?;
+        Ok((metric, dim))
+    }
+
     /// Fails unless every byte before the checksum was read.
     pub(crate) fn finish(&self, op: &'static str) -> Result<()> {
         if self.pos != self.end {

@@ -648,13 +648,6 @@ impl<T: IndexScalar> FlatIndex<T> {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         const OP: &str = "FlatIndex::load";
         let mut file = IndexFile::open(OP, path.as_ref())?;
-        let h = file.header;
-        if h.kind != KIND_FLAT {
-            return Err(file.error(
-                OP,
-                format!("holds an index of kind {}, not a flat index", h.kind),
-            ));
-        }
         let index = Self::read_body(OP, &mut file)?;
         file.finish(OP)?;
         Ok(index)
@@ -674,41 +667,15 @@ impl<T: IndexScalar> FlatIndex<T> {
         const OP: &str = "FlatIndex::from_bytes";
         let bytes = crate::io::Bytes::Owned(std::borrow::Cow::Owned(bytes));
         let mut file = IndexFile::parse(OP, bytes, crate::io::BYTES_SOURCE.to_string())?;
-        if file.header.kind != KIND_FLAT {
-            return Err(file.error(
-                OP,
-                format!(
-                    "holds an index of kind {}, not a flat index",
-                    file.header.kind
-                ),
-            ));
-        }
         let index = Self::read_body(OP, &mut file)?;
         file.finish(OP)?;
         Ok(index)
     }
 
-    /// Reads the ids and vectors sections of an index file whose header has been checked for
-    /// its kind.
+    /// Checks the header and reads the ids and vectors sections of an index file.
     fn read_body(op: &'static str, file: &mut IndexFile) -> Result<Self> {
         let h = file.header;
-        let metric = Metric::from_code(h.metric)
-            .ok_or_else(|| file.error(op, format!("unknown metric code {}", h.metric)))?;
-        if h.elem_size as usize != std::mem::size_of::<T>() {
-            return Err(file.error(
-                op,
-                format!(
-                    "holds {}-byte elements, not {} ({})",
-                    h.elem_size,
-                    std::mem::size_of::<T>(),
-                    T::DTYPE
-                ),
-            ));
-        }
-        let dim = usize::try_from(h.dim)
-            .ok()
-            .filter(|&d| d > 0)
-            .ok_or_else(|| file.error(op, format!("invalid dimension {}", h.dim)))?;
+        let (metric, dim) = file.expect::<T>(op, KIND_FLAT, "a flat index")?;
         let ids = file.u64s(op, "ids", h.count)?;
         let values = h
             .count

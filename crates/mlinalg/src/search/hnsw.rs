@@ -1042,29 +1042,7 @@ impl<T: IndexScalar> HnswIndex<T> {
 
     fn read_body(op: &'static str, file: &mut IndexFile) -> Result<Self> {
         let h = file.header;
-        if h.kind != KIND_HNSW {
-            return Err(file.error(
-                op,
-                format!("holds an index of kind {}, not an HNSW index", h.kind),
-            ));
-        }
-        let metric = Metric::from_code(h.metric)
-            .ok_or_else(|| file.error(op, format!("unknown metric code {}", h.metric)))?;
-        if h.elem_size as usize != std::mem::size_of::<T>() {
-            return Err(file.error(
-                op,
-                format!(
-                    "holds {}-byte elements, not {} ({})",
-                    h.elem_size,
-                    std::mem::size_of::<T>(),
-                    T::DTYPE
-                ),
-            ));
-        }
-        let dim = usize::try_from(h.dim)
-            .ok()
-            .filter(|&d| d > 0)
-            .ok_or_else(|| file.error(op, format!("invalid dimension {}", h.dim)))?;
+        let (metric, dim) = file.expect::<T>(op, KIND_HNSW, "an HNSW index")?;
         let [m, efc, entry, top] = h.params;
         let m = usize::try_from(m)
             .ok()

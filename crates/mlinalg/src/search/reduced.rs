@@ -376,29 +376,7 @@ impl<T: IndexScalar> ReducedIndex<T> {
 
     fn read(op: &'static str, file: &mut IndexFile) -> Result<Self> {
         let h = file.header;
-        if h.kind != KIND_REDUCED {
-            return Err(file.error(
-                op,
-                format!("holds an index of kind {}, not a PCA-reduced index", h.kind),
-            ));
-        }
-        let metric = Metric::from_code(h.metric)
-            .ok_or_else(|| file.error(op, format!("unknown metric code {}", h.metric)))?;
-        if h.elem_size as usize != std::mem::size_of::<T>() {
-            return Err(file.error(
-                op,
-                format!(
-                    "holds {}-byte elements, not {} ({})",
-                    h.elem_size,
-                    std::mem::size_of::<T>(),
-                    T::DTYPE
-                ),
-            ));
-        }
-        let dim = usize::try_from(h.dim)
-            .ok()
-            .filter(|&d| d > 0)
-            .ok_or_else(|| file.error(op, format!("invalid dimension {}", h.dim)))?;
+        let (metric, dim) = file.expect::<T>(op, KIND_REDUCED, "a PCA-reduced index")?;
         let n_components = usize::try_from(h.params[0])
             .ok()
             .filter(|&c| c > 0 && c < dim)

@@ -230,3 +230,19 @@ pub fn assert_close<A, B>(
         panic!("{context}: worst element at {idx:?}: got {a:e}, expected {e:e} (|diff| {:e}, rtol {rtol:e}, atol {atol:e})", (a - e).abs());
     }
 }
+
+/// CRC-32 (IEEE), bit by bit: an independent check of the format's checksum.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
