@@ -96,6 +96,28 @@ pub(super) fn check_rows<T: IndexScalar>(
     Ok(())
 }
 
+/// Checks a batch of queries (rows) against an index of `dim` dimensions: their dimension, and
+/// [`check_rows`]'s rules.
+pub(super) fn check_queries<'a, T: IndexScalar>(
+    op: &'static str,
+    metric: Metric,
+    dim: usize,
+    queries: ArrayView2<'a, T>,
+) -> Result<ArrayView2<'a, T>> {
+    if queries.ncols() != dim {
+        return Err(Error::shape(
+            op,
+            format!(
+                "queries {} do not have the index's dimension {dim}",
+                fmt_shape(queries.shape())
+            ),
+        )
+        .with_shapes([queries.shape()]));
+    }
+    check_rows(op, metric, &queries)?;
+    Ok(queries)
+}
+
 pub(super) fn sq_norm<T: IndexScalar>(row: &[T]) -> T {
     row.iter().fold(T::zero(), |acc, &v| acc + v * v)
 }
@@ -395,19 +417,7 @@ impl<T: IndexScalar> FlatIndex<T> {
         op: &'static str,
         queries: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<T>> {
-        if queries.ncols() != self.dim {
-            return Err(Error::shape(
-                op,
-                format!(
-                    "queries {} do not have the index's dimension {}",
-                    fmt_shape(queries.shape()),
-                    self.dim
-                ),
-            )
-            .with_shapes([queries.shape()]));
-        }
-        let view = queries.view();
-        check_rows(op, self.metric, &view)?;
+        let view = check_queries(op, self.metric, self.dim, queries.view())?;
         let mut q = view.as_standard_layout().into_owned();
         if self.metric == Metric::Cosine {
             for mut row in q.axis_iter_mut(Axis(0)) {

@@ -83,7 +83,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::file::{Header, IndexFile, KIND_HNSW};
-use super::flat::{check_rows, sq_norm, MAX_ID};
+use super::flat::{check_queries, check_rows, sq_norm, MAX_ID};
 use super::kernel::{self, DistFn};
 use super::{IndexScalar, Metric, SearchResults};
 use crate::error::fmt_shape;
@@ -846,19 +846,7 @@ impl<T: IndexScalar> HnswIndex<T> {
         ef: usize,
         filter: Option<&(dyn Fn(u64) -> bool + Sync)>,
     ) -> Result<SearchResults<T>> {
-        if queries.ncols() != self.dim {
-            return Err(Error::shape(
-                op,
-                format!(
-                    "queries {} do not have the index's dimension {}",
-                    fmt_shape(queries.shape()),
-                    self.dim
-                ),
-            )
-            .with_shapes([queries.shape()]));
-        }
-        let view = queries.view();
-        check_rows(op, self.metric, &view)?;
+        let view = check_queries(op, self.metric, self.dim, queries.view())?;
         let nq = view.nrows();
         let worst = if self.metric.higher_is_nearer() {
             T::neg_infinity()
