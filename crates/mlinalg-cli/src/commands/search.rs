@@ -218,20 +218,21 @@ fn build_flat(path: &Path, metric: Metric, quiet: bool) -> Result<FlatIndex<f32>
     Ok(index)
 }
 
-/// An HNSW index of the rows of `path`, built in parallel with a progress bar.
+/// An HNSW index of the rows of `base` (read from `path`, named in messages), built in parallel
+/// with a progress bar.
 fn build_hnsw(
     path: &Path,
+    base: &Array2<f32>,
     metric: Metric,
     params: HnswParams,
     quiet: bool,
 ) -> Result<HnswIndex<f32>, CliError> {
-    let base = read_matrix(path)?;
     let mut index = HnswIndex::<f32>::with_params(base.ncols(), metric, params)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     let progress = Progress::new(base.nrows() as u64, "vectors linked", quiet);
     let done = std::sync::atomic::AtomicU64::new(0);
     index
-        .add_with_progress(&base, None, |finished, _total| {
+        .add_with_progress(base, None, |finished, _total| {
             let prev = done.swap(finished as u64, std::sync::atomic::Ordering::Relaxed);
             progress.inc((finished as u64).saturating_sub(prev));
         })
@@ -254,8 +255,10 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
     let start = Instant::now();
     let (n, dim, kind) = match args.pca {
         None if args.hnsw => {
+            let base = read_matrix(&args.base)?;
             let index = build_hnsw(
                 &args.base,
+                &base,
                 metric,
                 hnsw_params(args.m, args.ef_construction, args.ef_search),
                 args.quiet,
@@ -362,8 +365,13 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
         return Err(CliError::input("-k must be at least 1"));
     }
     let queries = read_matrix(&args.queries)?;
+    // Every index of the evaluation is built from the same rows: read them once.
+    let base = read_matrix(&args.base)?;
     let start = Instant::now();
-    let flat = build_flat(&args.base, metric, args.quiet)?;
+    let mut flat = FlatIndex::<f32>::new(base.ncols(), metric)
+        .map_err(|e| CliError::input(format!("{}: {e}", args.base.display())))?;
+    flat.add(&base)
+        .map_err(|e| CliError::input(format!("{}: {e}", args.base.display())))?;
     let flat_build = start.elapsed().as_secs_f64();
     if flat.len() < args.k {
         return Err(CliError::input(format!(
@@ -407,6 +415,7 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
         let start = Instant::now();
         let hnsw = build_hnsw(
             &args.base,
+            &base,
             metric,
             hnsw_params(args.m, args.ef_construction, 64),
             args.quiet,
@@ -422,7 +431,6 @@ fn eval(args: &EvalArgs) -> Result<(), CliError> {
         }
     }
     if let Some(components) = args.pca {
-        let base = read_matrix(&args.base)?;
         let start = Instant::now();
         let reduced = ReducedIndex::build(&base, None, metric, components, args.rerank)
             .map_err(|e| CliError::input(format!("{}: {e}", args.base.display())))?;

@@ -51,6 +51,14 @@ fn lane_max<T: Scalar>(lane: &ArrayView1<'_, T>) -> T {
     m
 }
 
+/// `Σ f(x)` over a lane: NumPy's pairwise summation when it is contiguous, in order otherwise.
+fn lane_sum<T: Scalar, F: Fn(T) -> T + Sync>(lane: &ArrayView1<'_, T>, f: F) -> T {
+    match lane.as_slice() {
+        Some(s) => pairwise_sum(s, &f),
+        None => lane.iter().fold(T::zero(), |acc, &x| acc + f(x)),
+    }
+}
+
 /// `log Σ exp(x)` of one lane, stable for infinite maxima (shifted by 0 instead of ±∞).
 fn lane_logsumexp<T: Scalar>(lane: &ArrayView1<'_, T>) -> T {
     let m = lane_max(lane);
@@ -58,12 +66,7 @@ fn lane_logsumexp<T: Scalar>(lane: &ArrayView1<'_, T>) -> T {
         return m;
     }
     let shift = if m.is_finite() { m } else { T::zero() };
-    let sum = match lane.as_slice() {
-        Some(s) => pairwise_sum(s, &|x: T| (x - shift).exp()),
-        None => lane
-            .iter()
-            .fold(T::zero(), |acc, &x| acc + (x - shift).exp()),
-    };
+    let sum = lane_sum(lane, |x| (x - shift).exp());
     sum.ln() + shift
 }
 
@@ -73,10 +76,7 @@ fn lane_softmax<T: Scalar>(lane: ArrayView1<'_, T>, mut out: ArrayViewMut1<'_, T
     Zip::from(&mut out)
         .and(&lane)
         .for_each(|o, &x| *o = (x - m).exp());
-    let sum = match out.as_slice() {
-        Some(s) => pairwise_sum(s, &|x: T| x),
-        None => out.iter().fold(T::zero(), |acc, &x| acc + x),
-    };
+    let sum = lane_sum(&out.view(), |x| x);
     let inv = T::one() / sum;
     out.mapv_inplace(|e| e * inv);
 }
@@ -86,10 +86,7 @@ fn lane_softmax<T: Scalar>(lane: ArrayView1<'_, T>, mut out: ArrayViewMut1<'_, T
 fn lane_log_softmax<T: Scalar>(lane: ArrayView1<'_, T>, mut out: ArrayViewMut1<'_, T>) {
     let m = lane_max(&lane);
     Zip::from(&mut out).and(&lane).for_each(|o, &x| *o = x - m);
-    let sum = match out.as_slice() {
-        Some(s) => pairwise_sum(s, &|t: T| t.exp()),
-        None => out.iter().fold(T::zero(), |acc, &t| acc + t.exp()),
-    };
+    let sum = lane_sum(&out.view(), |t| t.exp());
     let log_sum = sum.ln();
     out.mapv_inplace(|t| t - log_sum);
 }

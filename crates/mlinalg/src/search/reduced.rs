@@ -37,12 +37,13 @@ use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use rayon::prelude::*;
 
 use super::file::{Header, IndexFile, KIND_REDUCED};
+use super::flat::check_rows;
 use super::topk::{Candidate, TopK};
 use super::{FlatIndex, IndexScalar, Metric, SearchResults};
 use crate::error::fmt_shape;
 use crate::matrix::mm;
 use crate::pca::Pca;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Rows used to fit the PCA (evenly spaced over the base when it is larger).
 const FIT_ROWS: usize = 50_000;
@@ -68,26 +69,11 @@ fn check_and_normalize<T: IndexScalar>(
     metric: Metric,
     x: ArrayView2<'_, T>,
 ) -> Result<Array2<T>> {
+    check_rows(op, metric, &x)?;
     let mut out = x.as_standard_layout().into_owned();
-    for (i, mut row) in out.axis_iter_mut(Axis(0)).enumerate() {
-        if row.iter().any(|v| !v.is_finite()) {
-            return Err(Error::new(
-                ErrorKind::NonFinite,
-                op,
-                format!("row {i} holds NaN or infinity"),
-            )
-            .with_shapes([x.shape()]));
-        }
-        if metric == Metric::Cosine {
+    if metric == Metric::Cosine {
+        for mut row in out.axis_iter_mut(Axis(0)) {
             let norm = row.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
-            if norm == T::zero() {
-                return Err(Error::new(
-                    ErrorKind::ZeroVector,
-                    op,
-                    format!("row {i} is zero: its cosine similarity is undefined"),
-                )
-                .with_shapes([x.shape()]));
-            }
             row.mapv_inplace(|v| v / norm);
         }
     }
