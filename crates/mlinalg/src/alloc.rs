@@ -6,6 +6,8 @@
 //! so, as NumPy does for its large arrays, buffers of 4 MiB and more are advised to use 2 MiB
 //! pages before they are first touched.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{Array, Dimension, ShapeBuilder};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -29,6 +31,26 @@ where
     let mut data: Vec<T> = Vec::with_capacity(len);
     advise_huge_pages(data.as_mut_ptr().cast(), len * std::mem::size_of::<T>());
     data.resize(len, T::zero());
+    // The length matches the shape by construction.
+    Array::from_shape_vec(shape, data).unwrap_or_else(|_| unreachable!("length equals shape size"))
+}
+
+/// An uninitialised array of `shape` (row-major) for a kernel that writes every element, without
+/// the cost of zero-filling it first; huge-page backed when large (on Linux). The caller writes
+/// each element, then calls `assume_init`.
+pub(crate) fn uninit<T: Scalar, Sh: ShapeBuilder>(shape: Sh) -> Array<MaybeUninit<T>, Sh::Dim>
+where
+    Sh::Dim: Dimension,
+{
+    let shape = shape.into_shape_with_order();
+    let len = shape.raw_dim().size();
+    let mut data: Vec<MaybeUninit<T>> = Vec::with_capacity(len);
+    let bytes = len.saturating_mul(std::mem::size_of::<T>());
+    if bytes >= HUGE_PAGE_MIN_BYTES {
+        advise_huge_pages(data.as_mut_ptr().cast(), bytes);
+    }
+    // SAFETY: the capacity is `len`, and `MaybeUninit` elements need no initialisation.
+    unsafe { data.set_len(len) };
     // The length matches the shape by construction.
     Array::from_shape_vec(shape, data).unwrap_or_else(|_| unreachable!("length equals shape size"))
 }

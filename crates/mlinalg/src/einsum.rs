@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | [`einsum`] | `np.einsum(spec, *ops, optimize=True)`, `torch.einsum` | any number of operands, any layout |
 //! | [`einsum_path`] | `np.einsum_path(spec, *ops, optimize="greedy")` | the plan and its FLOP counts, from shapes only |
+//! | [`einsum_view`] | `np.einsum("ij->ji", a)` (a view) | permutations and diagonals of one operand, no copy |
 //!
 //! ## The grammar (NumPy's)
 //! - Each operand gets one subscript per axis, operands are separated by `,`: `"ij,jk"`.
@@ -37,15 +38,20 @@
 //!    kernels): indices in both operands and still needed are batch axes, indices in both and
 //!    no longer needed are the inner (contracted) axis, the others are the rows and columns.
 //!    The operands are permuted and reshaped as views when their strides allow it (a transposed
-//!    operand is handed to the GEMM as a transposed matrix, not copied). Three shapes of pair
-//!    skip the general GEMM: an elementwise product (nothing contracted, rows or columns on at
-//!    most one side) is a broadcast multiplication, an outer product is a GEMM with an inner
-//!    dimension of 1, and batched dot products (nothing but batch and inner axes) are dots.
+//!    operand is handed to the GEMM as a transposed matrix, not copied). Two shapes of pair
+//!    skip the GEMM: an elementwise product (nothing contracted: Hadamard, outer and broadcast
+//!    products) is written once into an uninitialised result, and batched dot products
+//!    (nothing but batch and inner axes) are dots.
 //! 5. The last step writes its result in the output's axis order where it can; otherwise one
 //!    copy to standard layout (by tiles when it transposes).
 //!
-//! Nothing here loops over indices element by element: the work is in the GEMM kernels,
-//! ndarray's vectorised zips and reductions, and strided views.
+//! Nothing here loops over indices element by element: the work is in the GEMM kernels, vector
+//! kernels chosen at run time for the widest SIMD the CPU has (sums, dots, products), and
+//! strided views.
+//!
+//! NumPy and PyTorch return a *view* of the operand for specs that only relabel axes
+//! (`"ij->ji"`, `"ii->i"`); [`einsum`] always returns a new array, and [`einsum_view`] is the
+//! zero-copy form for those specs.
 //!
 //! ```
 //! use mlinalg::einsum::einsum;
@@ -68,12 +74,15 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::mem::MaybeUninit;
 
-use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, CowArray, IxDyn, ShapeBuilder, Slice, Zip};
+use ndarray::{
+    ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, CowArray, IxDyn, ShapeBuilder, Slice, Zip,
+};
 use rayon::prelude::*;
 
 use crate::error::{fmt_shape, Error, ErrorKind, Result};
-use crate::Scalar;
+use crate::{simd, Scalar};
 
 const OP: &str = "einsum";
 
@@ -981,7 +990,7 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
     // Per operand: diagonals of repeated indices, then sums over indices used nowhere else.
     let mut ops: Vec<Operand<'_, T>> = Vec::with_capacity(operands.len());
     for (view, labels) in operands.iter().zip(&p.inputs) {
-        ops.push(diagonal(&p.spec, view.clone(), labels)?);
+        ops.push(diagonal(view.clone(), labels));
     }
     let counts =
         |ops: &[Operand<'_, T>], l: usize| ops.iter().filter(|o| o.labels.contains(&l)).count();
@@ -1025,6 +1034,61 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
         _ => return Err(internal(&p.spec, "the path left operands uncontracted")),
     };
     finish(&p, result)
+}
+
+/// The result of a one-operand spec that only relabels axes (a permutation `"ij->ji"`, a
+/// diagonal `"ii->i"`, or both `"iij->ji"`) as a view of the operand: no copy, as `np.einsum`
+/// and `torch.einsum` return for such specs. [`einsum`] always returns a new array; this is the
+/// zero-cost form when a view will do.
+///
+/// Errors: those of [`einsum`] for the spec, and a spec that sums an index (`"ii->"`,
+/// `"ij->i"`), which no view can hold.
+///
+/// ```
+/// use mlinalg::einsum::einsum_view;
+/// use ndarray::array;
+///
+/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let t = einsum_view("ij->ji", a.view().into_dyn())?;
+/// assert_eq!(t, a.t().into_dyn());
+/// assert_eq!(t.as_ptr(), a.as_ptr()); // the same memory
+/// assert_eq!(einsum_view("ii->i", a.view().into_dyn())?, array![1.0, 4.0].into_dyn());
+/// assert_eq!(
+///     einsum_view("ii->", a.view().into_dyn()).unwrap_err().to_string(),
+///     "einsum_view: 'ii->' sums index 'i', which a view cannot hold: use einsum"
+/// );
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
+pub fn einsum_view<'a, T: Scalar>(
+    spec: &str,
+    operand: ArrayViewD<'a, T>,
+) -> Result<ArrayViewD<'a, T>> {
+    let p = parse(spec, &[operand.shape()])?;
+    let labels = p
+        .inputs
+        .first()
+        .ok_or_else(|| internal(&p.spec, "no operand after parsing"))?;
+    if let Some(&summed) = labels.iter().find(|l| !p.output.contains(l)) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "einsum_view",
+            format!(
+                "'{}' sums index '{}', which a view cannot hold: use einsum",
+                p.spec,
+                label_letter(summed)
+            ),
+        ));
+    }
+    let (diag, unique) = diagonal_view(operand, labels);
+    let perm: Vec<usize> = p
+        .output
+        .iter()
+        .filter_map(|&l| unique.iter().position(|&x| x == l))
+        .collect();
+    if perm.len() != unique.len() {
+        return Err(internal(&p.spec, "an output index was lost"));
+    }
+    Ok(diag.permuted_axes(IxDyn(&perm)))
 }
 
 /// An error, instead of ndarray's panic, for a result whose size overflows `isize` bytes.
@@ -1092,14 +1156,22 @@ fn contract_group<'a, T: Scalar>(
         .ok_or_else(|| internal(&p.spec, "empty contraction step"))
 }
 
-/// The view of `view` with each repeated index replaced by its diagonal (a strided view: the
-/// diagonal's stride is the sum of the repeated axes' strides; no copy unless those axes have
-/// strides of different signs).
-fn diagonal<'a, T: Scalar>(
-    spec: &str,
+/// The view of `view` with each repeated index replaced by its diagonal: a strided view whose
+/// stride along the diagonal is the sum of the repeated axes' strides (no copy, whatever the
+/// strides' signs).
+fn diagonal<'a, T: Scalar>(view: ArrayViewD<'a, T>, labels: &[usize]) -> Operand<'a, T> {
+    let (data, labels) = diagonal_view(view, labels);
+    Operand {
+        data: CowArray::from(data),
+        labels,
+    }
+}
+
+/// [`diagonal`] as a view and the labels of its axes.
+fn diagonal_view<'a, T>(
     view: ArrayViewD<'a, T>,
     labels: &[usize],
-) -> Result<Operand<'a, T>> {
+) -> (ArrayViewD<'a, T>, Vec<usize>) {
     let mut unique: Vec<usize> = Vec::with_capacity(labels.len());
     for &l in labels {
         if !unique.contains(&l) {
@@ -1107,71 +1179,58 @@ fn diagonal<'a, T: Scalar>(
         }
     }
     if unique.len() == labels.len() {
-        return Ok(Operand {
-            data: CowArray::from(view),
-            labels: labels.to_vec(),
-        });
+        return (view, labels.to_vec());
     }
-    // Make every stride non-negative, as `from_shape_ptr` requires: reverse axes with a
-    // negative stride (all axes of an index together, then its diagonal back), or, where the
-    // axes of one index disagree in sign, take a standard-layout copy.
-    let mut v = view;
-    let mut flip = vec![false; unique.len()];
-    for (u, &l) in unique.iter().enumerate() {
-        let axes: Vec<usize> = (0..labels.len()).filter(|&a| labels[a] == l).collect();
-        let neg = axes
-            .iter()
-            .filter(|&&a| v.strides()[a] < 0 && v.shape()[a] > 1)
-            .count();
-        if neg == axes.len() && neg > 0 {
-            for &a in &axes {
-                v.invert_axis(Axis(a));
-            }
-            flip[u] = true;
-        } else if neg > 0 {
-            let owned = v.as_standard_layout().into_owned();
-            let d = diagonal(spec, owned.view(), labels)?;
-            return Ok(Operand {
-                data: CowArray::from(d.data.into_owned()),
-                labels: d.labels,
-            });
-        }
-    }
+    // Element t along the diagonal of index u is element t on each of u's axes, at offset
+    // t * (sum of their strides) from the first element. `from_shape_ptr` wants non-negative
+    // strides: an index whose stride sum is negative starts from its last element instead and
+    // its axis is reversed afterwards.
     let mut shape = Vec::with_capacity(unique.len());
     let mut strides = Vec::with_capacity(unique.len());
-    for &l in &unique {
+    let mut reversed = Vec::new();
+    let mut low: isize = 0;
+    for (u, &l) in unique.iter().enumerate() {
         let mut size = 0;
         let mut stride: isize = 0;
         for (a, &la) in labels.iter().enumerate() {
             if la == l {
-                size = v.shape()[a];
+                size = view.shape()[a];
                 // Axes of size 1 may carry any stride; they add nothing to the walk.
                 if size > 1 {
-                    stride += v.strides()[a];
+                    stride += view.strides()[a];
                 }
             }
         }
-        shape.push(size);
-        strides.push(usize::try_from(stride).map_err(|e| internal(spec, e))?);
-    }
-    // SAFETY: `v` is a view valid for 'a whose strides are all non-negative (axes of size 1
-    // excepted, and their strides are not used: the new stride of an index of size 1 is 0).
-    // Element `t` along a diagonal axis is the element at index `t` on each of the index's
-    // axes of `v` (all of the same size, checked when parsing), whose offset from `v.as_ptr()`
-    // is `t` times the sum of their strides; every element the new view addresses is therefore
-    // an element of `v`. The view is read-only, so the aliasing of a stride-0 axis is allowed.
-    let diag: ArrayViewD<'a, T> =
-        unsafe { ArrayViewD::from_shape_ptr(IxDyn(&shape).strides(IxDyn(&strides)), v.as_ptr()) };
-    let mut diag = diag;
-    for (u, &f) in flip.iter().enumerate() {
-        if f {
-            diag.invert_axis(Axis(u));
+        if stride < 0 {
+            low += stride * (size as isize - 1);
+            reversed.push(u);
         }
+        shape.push(size);
+        strides.push(stride.unsigned_abs());
     }
-    Ok(Operand {
-        data: CowArray::from(diag),
-        labels: unique,
-    })
+    if view.is_empty() {
+        // No element to address: any strides will do.
+        strides.iter_mut().for_each(|s| *s = 0);
+        low = 0;
+    }
+    // SAFETY: `view` is valid for 'a. The element at `low` (the diagonal element with the last
+    // position along every index whose stride sum is negative and the first along the others)
+    // is an element of `view`: it is `view`'s element at those positions on every axis (all
+    // axes of an index have the same size, checked when parsing). From it, each stride walks
+    // along one diagonal in the direction of increasing addresses, so every element the new
+    // view addresses is an element of `view` (the same element as the plain diagonal, after
+    // the reversal below). The view is read-only, so aliasing (a stride of 0) is allowed.
+    let diag: ArrayViewD<'a, T> = unsafe {
+        ArrayViewD::from_shape_ptr(
+            IxDyn(&shape).strides(IxDyn(&strides)),
+            view.as_ptr().offset(low),
+        )
+    };
+    let mut diag = diag;
+    for &u in &reversed {
+        diag.invert_axis(Axis(u));
+    }
+    (diag, unique)
 }
 
 /// Sums `o` over the axes of `labels`.
@@ -1194,6 +1253,17 @@ fn sum_out<'a, T: Scalar>(o: Operand<'a, T>, labels: &[usize]) -> Operand<'a, T>
     let mut kept = o.labels;
     for &a in &axes {
         kept.remove(a);
+    }
+    if data.is_standard_layout() {
+        // Summed one axis at a time, the largest first (so the others keep their positions).
+        for &a in &axes {
+            let summed = match data.as_slice() {
+                Some(xs) => sum_axis_contiguous(xs, data.shape(), a),
+                None => data.sum_axis(Axis(a)),
+            };
+            data = CowArray::from(summed);
+        }
+        return Operand { data, labels: kept };
     }
     // Large: split along the first kept axis, each thread summing its slices.
     let outer = (0..data.ndim()).find(|a| !axes.contains(a) && data.shape()[*a] > 1);
@@ -1228,31 +1298,98 @@ fn sum_out<'a, T: Scalar>(o: Operand<'a, T>, labels: &[usize]) -> Operand<'a, T>
     Operand { data, labels: kept }
 }
 
+/// `xs`, a standard-layout array of `shape`, summed over `axis` with the vector kernels, in
+/// parallel when large. Seen as (outer, n, inner) around `axis`, each output row of `inner`
+/// elements is the sum of `n` contiguous rows (or, when `inner` is 1, one contiguous sum).
+fn sum_axis_contiguous<T: Scalar>(xs: &[T], shape: &[usize], axis: usize) -> ArrayD<T> {
+    let outer: usize = shape[..axis].iter().product();
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let out_shape: Vec<usize> = shape[..axis]
+        .iter()
+        .chain(&shape[axis + 1..])
+        .copied()
+        .collect();
+    let mut out = vec![T::zero(); outer * inner];
+    let large = xs.len() >= PARALLEL_MIN_ELEMENTS;
+    if inner == 1 {
+        let row = |(o, src): (&mut T, &[T])| *o = simd::sum(src);
+        if large {
+            out.par_iter_mut()
+                .zip(xs.par_chunks(n))
+                .with_min_len(CHUNK.div_ceil(n))
+                .for_each(row);
+        } else {
+            out.iter_mut().zip(xs.chunks(n)).for_each(row);
+        }
+    } else if outer > 1 || !large {
+        // Each task: one output row, the sum of its `n` input rows.
+        let rows = |(dst, src): (&mut [T], &[T])| {
+            for r in src.chunks_exact(inner) {
+                simd::add_assign(dst, r);
+            }
+        };
+        if large {
+            out.par_chunks_mut(inner)
+                .zip(xs.par_chunks(n * inner))
+                .for_each(rows);
+        } else {
+            out.chunks_mut(inner)
+                .zip(xs.chunks(n * inner))
+                .for_each(rows);
+        }
+    } else {
+        // One long output row: split it into column blocks, each summed over the `n` rows.
+        out.par_chunks_mut(CHUNK / 4)
+            .enumerate()
+            .for_each(|(block, dst)| {
+                let start = block * (CHUNK / 4);
+                for r in xs.chunks_exact(inner) {
+                    simd::add_assign(dst, &r[start..start + dst.len()]);
+                }
+            });
+    }
+    // The length is the product of `out_shape` by construction.
+    ArrayD::from_shape_vec(IxDyn(&out_shape), out)
+        .unwrap_or_else(|_| unreachable!("length equals shape size"))
+}
+
 /// Elements above which elementwise work is split across threads.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 
-/// The sum of all elements: chunks of a contiguous buffer summed in parallel when large.
+/// Elements per task when a sum or a dot product is split across threads.
+const CHUNK: usize = 1 << 14;
+
+/// The sum of all elements: vectorised over a contiguous buffer, in parallel chunks when large.
 fn sum_all<T: Scalar>(v: &ArrayViewD<'_, T>) -> T {
     match v.as_slice_memory_order() {
         Some(xs) if xs.len() >= PARALLEL_MIN_ELEMENTS => xs
-            .par_chunks(PARALLEL_MIN_ELEMENTS / 4)
-            .map(|c| ndarray::aview1(c).sum())
+            .par_chunks(CHUNK)
+            .map(simd::sum)
             .reduce(T::zero, |x, y| x + y),
-        _ => v.sum(),
+        Some(xs) => simd::sum(xs),
+        None => v.sum(),
     }
 }
 
-/// `x · y` for two vectors of the same length, split across threads when long.
+/// `x · y` for two vectors of the same length: vectorised when both are contiguous, in parallel
+/// chunks when long.
 fn dot<T: Scalar>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
-    if x.len() < PARALLEL_MIN_ELEMENTS {
-        return x.dot(&y);
+    match (x.as_slice(), y.as_slice()) {
+        (Some(xs), Some(ys)) if xs.len() >= PARALLEL_MIN_ELEMENTS => xs
+            .par_chunks(CHUNK)
+            .zip(ys.par_chunks(CHUNK))
+            .map(|(a, b)| simd::dot(a, b))
+            .reduce(T::zero, |p, q| p + q),
+        (Some(xs), Some(ys)) => simd::dot(xs, ys),
+        _ if x.len() >= PARALLEL_MIN_ELEMENTS => x
+            .axis_chunks_iter(Axis(0), CHUNK)
+            .into_par_iter()
+            .zip(y.axis_chunks_iter(Axis(0), CHUNK).into_par_iter())
+            .map(|(a, b)| a.dot(&b))
+            .reduce(T::zero, |p, q| p + q),
+        _ => x.dot(&y),
     }
-    let chunk = PARALLEL_MIN_ELEMENTS / 4;
-    x.axis_chunks_iter(Axis(0), chunk)
-        .into_par_iter()
-        .zip(y.axis_chunks_iter(Axis(0), chunk).into_par_iter())
-        .map(|(a, b)| a.dot(&b))
-        .reduce(T::zero, |p, q| p + q)
 }
 
 /// Contracts two operands: sums what only one of them has and nobody needs, then one batched
@@ -1384,11 +1521,10 @@ fn contract_pair<'a, T: Scalar>(
     out_shape.extend(&fb_sizes);
     check_size::<T>(&p.spec, &out_shape)?;
 
-    if con.is_empty() && (fa.is_empty() || fb.is_empty()) {
-        // Elementwise product, one side possibly broadcast: (batch, fa, 1..) * (batch, 1.., fb).
-        // (An outer product with rows and columns on both sides goes to the GEMM below with an
-        // inner dimension of 1: its kernels write the result at memory speed, where a broadcast
-        // zip on stride-0 operands does not vectorise.)
+    if con.is_empty() {
+        // Elementwise product, each side broadcast along the other's own axes:
+        // (batch, fa, 1..) * (batch, 1.., fb). An outer product is the case with rows and
+        // columns on both sides.
         let mut pa = av.permuted_axes(IxDyn(&order(&a.labels, &[&batch, &fa])));
         for _ in 0..fb.len() {
             pa.insert_axis_inplace(Axis(pa.ndim()));
@@ -1403,18 +1539,8 @@ fn contract_pair<'a, T: Scalar>(
         let pb = pb
             .broadcast(IxDyn(&out_shape))
             .ok_or_else(|| internal(&p.spec, "outer product broadcast"))?;
-        // Into a buffer from `alloc::zeros` (huge pages when large: a fresh 16 MB result takes
-        // 4096 page faults otherwise, more than the multiplications cost).
-        let mut out = crate::alloc::zeros(IxDyn(&out_shape));
-        let large = out.len() >= PARALLEL_MIN_ELEMENTS;
-        let zip = Zip::from(&mut out).and(&pa).and(&pb);
-        if large {
-            zip.par_for_each(|o, &x, &y| *o = x * y);
-        } else {
-            zip.for_each(|o, &x, &y| *o = x * y);
-        }
         return Ok(Operand {
-            data: CowArray::from(out),
+            data: CowArray::from(elementwise_product(&pa, &pb)),
             labels,
         });
     }
@@ -1432,7 +1558,7 @@ fn contract_pair<'a, T: Scalar>(
         let (a2, b2) = (as_2d(&p.spec, &a2)?, as_2d(&p.spec, &b2)?);
         let zip = Zip::from(a2.rows()).and(b2.rows());
         let out = if nb >= 64 && nb * k >= PARALLEL_MIN_ELEMENTS {
-            zip.par_map_collect(|x, y| x.dot(&y))
+            zip.par_map_collect(dot)
         } else {
             zip.map_collect(dot)
         };
@@ -1471,6 +1597,61 @@ fn contract_pair<'a, T: Scalar>(
         data: CowArray::from(prod),
         labels,
     })
+}
+
+/// Lanes shorter than this go through ndarray's zip instead of the vector kernels.
+const MIN_LANE: usize = 16;
+
+/// `x * y` for two arrays of the same shape (broadcast views included) into a new array in
+/// standard layout, written once (no zero-fill first), in parallel when large. Along the last
+/// axis each factor is a contiguous slice or one broadcast value, so the loops vectorise.
+fn elementwise_product<T: Scalar>(x: &ArrayViewD<'_, T>, y: &ArrayViewD<'_, T>) -> ArrayD<T> {
+    let mut out = crate::alloc::uninit::<T, _>(x.raw_dim());
+    let large = out.len() >= PARALLEL_MIN_ELEMENTS;
+    let nd = out.ndim();
+    if nd == 0 || out.shape()[nd - 1] < MIN_LANE {
+        let zip = Zip::from(&mut out).and(x).and(y);
+        if large {
+            zip.par_for_each(|o, &a, &b| {
+                o.write(a * b);
+            });
+        } else {
+            zip.for_each(|o, &a, &b| {
+                o.write(a * b);
+            });
+        }
+    } else {
+        let last = Axis(nd - 1);
+        let lane = |mut o: ArrayViewMut1<'_, MaybeUninit<T>>,
+                    a: ArrayView1<'_, T>,
+                    b: ArrayView1<'_, T>| {
+            match (o.as_slice_mut(), factor(a.view()), factor(b.view())) {
+                (Some(o), Some(fa), Some(fb)) => simd::mul_into(o, fa, fb),
+                _ => Zip::from(&mut o).and(&a).and(&b).for_each(|o, &a, &b| {
+                    o.write(a * b);
+                }),
+            }
+        };
+        let zip = Zip::from(out.lanes_mut(last))
+            .and(x.lanes(last))
+            .and(y.lanes(last));
+        if large {
+            zip.par_for_each(lane);
+        } else {
+            zip.for_each(lane);
+        }
+    }
+    // SAFETY: both branches write every element of `out` exactly once (the zips cover the whole
+    // array; `mul_into` writes its whole output slice).
+    unsafe { out.assume_init() }
+}
+
+/// A lane as a kernel factor: one value when broadcast (stride 0), a slice when contiguous.
+fn factor<'a, T: Scalar>(lane: ArrayView1<'a, T>) -> Option<simd::Factor<'a, T>> {
+    if lane.len() > 1 && lane.strides()[0] == 0 {
+        return lane.first().map(|&v| simd::Factor::Scalar(v));
+    }
+    lane.to_slice().map(simd::Factor::Slice)
 }
 
 /// Whether consecutive groups of axes (`groups`: their lengths, in order) of an array with these

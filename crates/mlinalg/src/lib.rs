@@ -73,6 +73,7 @@ pub mod random;
 pub mod reduce;
 pub mod scalar;
 pub mod search;
+mod simd;
 pub mod tensor;
 pub mod vector;
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use common::strided::Strided;
 use common::{case_views, check_cases, load, load_inputs, Case};
-use mlinalg::einsum::{einsum, einsum_path};
+use mlinalg::einsum::{einsum, einsum_path, einsum_view};
 use mlinalg::{ErrorKind, Scalar};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use ndarray_npy::ReadableElement;
@@ -584,6 +584,85 @@ fn large_operands() {
     let t = a3.view().permuted_axes(IxDyn(&[0, 2, 1]));
     let got = einsum("ikj,jl->ikl", &[t, w.view()]).unwrap();
     close(&got, &want, "ikj,jl->ikl on a transposed view");
+    // Sums by the vector kernels: one long output row (column sums split into blocks), many
+    // short rows, an inner sum, a sum over a middle axis of a large array.
+    let tall = filled(&[50, 70_000], 13);
+    close(
+        &einsum("ij->j", &[tall.view()]).unwrap(),
+        &tall.sum_axis(ndarray::Axis(0)),
+        "ij->j, one long row",
+    );
+    close(
+        &einsum("ij->i", &[tall.view()]).unwrap(),
+        &tall.sum_axis(ndarray::Axis(1)),
+        "ij->i",
+    );
+    let narrow = filled(&[70_000, 3], 14);
+    close(
+        &einsum("ij->i", &[narrow.view()]).unwrap(),
+        &narrow.sum_axis(ndarray::Axis(1)),
+        "ij->i, short rows",
+    );
+    let big = filled(&[16, 40, 300], 15);
+    close(
+        &einsum("bsd->bd", &[big.view()]).unwrap(),
+        &big.sum_axis(ndarray::Axis(1)),
+        "bsd->bd, large",
+    );
+    // An outer product with a batch, and an elementwise product on transposed (strided) lanes.
+    let bu = filled(&[5, 300], 16);
+    let bv2 = filled(&[5, 200], 17);
+    let want = ArrayD::from_shape_fn(IxDyn(&[5, 300, 200]), |ix| {
+        bu[[ix[0], ix[1]]] * bv2[[ix[0], ix[2]]]
+    });
+    close(
+        &einsum("bi,bj->bij", &[bu.view(), bv2.view()]).unwrap(),
+        &want,
+        "bi,bj->bij",
+    );
+    close(
+        &einsum("ji,ij->ij", &[av.t().into_dyn(), bv.clone()]).unwrap(),
+        &(&a * &b),
+        "hadamard of a transposed view",
+    );
+}
+
+/// `einsum_view` returns a view of the operand (no copy) equal to `einsum`'s result, for
+/// permutations and diagonals, whatever the signs of the strides.
+#[test]
+fn views() {
+    let a = filled(&[6, 6, 4], 20);
+    let inside = |v: &ArrayViewD<'_, f64>| {
+        let range = a.as_slice().unwrap().as_ptr_range();
+        v.iter().all(|x| range.contains(&(x as *const f64)))
+    };
+    let mut mixed = a.view();
+    mixed.invert_axis(ndarray::Axis(1));
+    let mut reversed = a.view();
+    reversed.invert_axis(ndarray::Axis(0));
+    reversed.invert_axis(ndarray::Axis(1));
+    for (what, view) in [
+        ("standard", a.view()),
+        ("mixed signs", mixed),
+        ("reversed", reversed),
+    ] {
+        for spec in ["ijk->kji", "iik->ik", "iik->ki", "ii...->...i", "ijk"] {
+            let v = einsum_view(spec, view.clone()).unwrap();
+            let want = einsum(spec, std::slice::from_ref(&view)).unwrap();
+            assert_eq!(v, want, "{spec} on a {what} view");
+            assert!(
+                inside(&v),
+                "{spec} on a {what} view is not a view of the operand"
+            );
+        }
+    }
+    for spec in ["iik->", "ijk->ij", "ijk->"] {
+        let e = einsum_view(spec, a.view()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{spec}");
+        assert!(e.to_string().contains("use einsum"), "{e}");
+    }
+    let e = einsum_view("ij->ji", a.view()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape, "{e}");
 }
 
 /// A result too large to represent is an error, not ndarray's panic.
