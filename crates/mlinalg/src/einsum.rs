@@ -1408,6 +1408,12 @@ fn contract_pair<'a, T: Scalar>(
             .filter(|l| !kept.contains(l) && !y.labels.contains(l))
             .collect()
     };
+    // A shared index of size 1 on one side broadcasts against the other: leave it to the other
+    // side alone, where it becomes a row or column index of the GEMM instead of a batch index
+    // ((8, 1, m, k) by (4, k, n): one product of (8m, k) by (k, 4n), not 32 small ones).
+    // (After `a` drops an index, `b`, which has it larger, has nothing of size 1 to drop for it.)
+    let a = drop_broadcast(a, &b);
+    let b = drop_broadcast(b, &a);
     let (la, lb) = (lonely(&a, &b), lonely(&b, &a));
     let mut a = sum_out(a, &la);
     let mut b = sum_out(b, &lb);
@@ -1599,6 +1605,30 @@ fn contract_pair<'a, T: Scalar>(
     })
 }
 
+/// `x` without its axes of size 1 whose index `other` has with a larger size (the broadcast
+/// ones). `other` is not changed.
+fn drop_broadcast<'a, T: Scalar>(x: Operand<'a, T>, other: &Operand<'a, T>) -> Operand<'a, T> {
+    let size_in_other = |l: usize| {
+        other
+            .labels
+            .iter()
+            .position(|&o| o == l)
+            .map_or(0, |j| other.data.shape()[j])
+    };
+    let broadcast: Vec<usize> = (0..x.labels.len())
+        .filter(|&i| x.data.shape()[i] == 1 && size_in_other(x.labels[i]) > 1)
+        .collect();
+    if broadcast.is_empty() {
+        return x;
+    }
+    let (mut data, mut labels) = (x.data, x.labels);
+    for &i in broadcast.iter().rev() {
+        data = data.index_axis_move(Axis(i), 0);
+        labels.remove(i);
+    }
+    Operand { data, labels }
+}
+
 /// Lanes shorter than this go through ndarray's zip instead of the vector kernels.
 const MIN_LANE: usize = 16;
 
@@ -1730,22 +1760,14 @@ fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
     const TILE: usize = 32;
     let nd = v.ndim();
     if nd < 2 || v.len() < PARALLEL_MIN_ELEMENTS / 4 {
-        return v.as_standard_layout().into_owned();
+        return merged_copy(v);
     }
     let (p, q) = (nd - 2, nd - 1);
     let fastest = (0..nd)
         .filter(|&a| v.shape()[a] > 1)
         .min_by_key(|&a| v.strides()[a].unsigned_abs());
     if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
-        // ndarray's zip walks the last axis in a tight loop (its element iterator does not).
-        let mut out = crate::alloc::zeros(IxDyn(v.shape()));
-        let zip = Zip::from(&mut out).and(&v);
-        if v.len() >= 1 << 20 {
-            zip.par_for_each(|o, &x| *o = x);
-        } else {
-            zip.for_each(|o, &x| *o = x);
-        }
-        return out;
+        return merged_copy(v);
     }
     let mut out = crate::alloc::zeros(IxDyn(v.shape()));
     out.axis_chunks_iter_mut(Axis(p), TILE)
@@ -1762,4 +1784,67 @@ fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
             }
         });
     out
+}
+
+/// A standard-layout copy of `v` in its logical order: consecutive axes that its strides let
+/// merge are merged first, so that the copy runs ndarray's fixed-dimension loops (a dynamic
+/// dimension costs a heap-backed index step per row) over rows as long as possible; written
+/// once into an uninitialised result, in parallel when large.
+fn merged_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
+    let shape = v.raw_dim();
+    let mut merged = v;
+    for i in 1..merged.ndim() {
+        // Moving fastest along axis i, then along i - 1: row-major order over the pair.
+        merged.merge_axes(Axis(i - 1), Axis(i));
+    }
+    for i in (0..merged.ndim()).rev() {
+        if merged.shape()[i] == 1 && merged.ndim() > 1 {
+            merged.index_axis_inplace(Axis(i), 0);
+        }
+    }
+    let mut out = crate::alloc::uninit::<T, _>(merged.raw_dim());
+    let parallel = merged.len() >= 1 << 20;
+    let done = match merged.ndim() {
+        1 => copy_fixed::<T, ndarray::Ix1>(&merged, &mut out, parallel),
+        2 => copy_fixed::<T, ndarray::Ix2>(&merged, &mut out, parallel),
+        3 => copy_fixed::<T, ndarray::Ix3>(&merged, &mut out, parallel),
+        4 => copy_fixed::<T, ndarray::Ix4>(&merged, &mut out, parallel),
+        _ => false,
+    };
+    if !done {
+        copy_fixed::<T, IxDyn>(&merged, &mut out, parallel);
+    }
+    // SAFETY: `copy_fixed` wrote every element of `out` (a zip over the whole array; the
+    // dimensionality conversions cannot fail for the dimensionality matched above, and the
+    // dynamic one is always possible).
+    let out = unsafe { out.assume_init() };
+    // `out` is in standard layout with `v`'s elements in `v`'s logical order.
+    out.into_shape_with_order(shape)
+        .unwrap_or_else(|_| unreachable!("a standard-layout array of the same length"))
+}
+
+/// `out[..] = src[..]` with `D` as the dimension type; false (nothing written) if `src` or
+/// `out` is not of dimensionality `D`.
+fn copy_fixed<T: Scalar, D: ndarray::Dimension>(
+    src: &ArrayViewD<'_, T>,
+    out: &mut ArrayD<MaybeUninit<T>>,
+    parallel: bool,
+) -> bool {
+    let (Ok(s), Ok(o)) = (
+        src.view().into_dimensionality::<D>(),
+        out.view_mut().into_dimensionality::<D>(),
+    ) else {
+        return false;
+    };
+    let zip = Zip::from(o).and(s);
+    if parallel {
+        zip.par_for_each(|o, &x| {
+            o.write(x);
+        });
+    } else {
+        zip.for_each(|o, &x| {
+            o.write(x);
+        });
+    }
+    true
 }
