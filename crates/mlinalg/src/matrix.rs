@@ -33,6 +33,7 @@
 //! ```
 
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 
 use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
@@ -370,17 +371,25 @@ where
 
     let mut out_shape = batch.clone();
     out_shape.extend([m, n]);
-    let mut out = crate::alloc::zeros(IxDyn(&out_shape));
     let nb: usize = batch.iter().product();
-    if nb > 0 && m > 0 && n > 0 && k > 0 {
+    let out = if nb > 0 && m > 0 && n > 0 && k > 0 {
         let a_full = broadcast_to(OP, &av, &[&batch[..], &[m, k]].concat())?;
         let b_full = broadcast_to(OP, &bv, &[&batch[..], &[k, n]].concat())?;
+        // Not zero-filled here: each product zero-fills its own block just before writing it
+        // (in cache, on the thread that writes it).
+        let mut out = crate::alloc::uninit::<T, _>(IxDyn(&out_shape));
         let out3 = out
             .view_mut()
             .into_shape_with_order((nb, m, n))
             .map_err(|e| internal(OP, e))?;
         batched_gemm(a_full, b_full, batch.len(), out3)?;
-    }
+        // SAFETY: `batched_gemm` initialises every block of `out3`, which is all of `out`
+        // (nb·m·n elements), before returning Ok.
+        unsafe { out.assume_init() }
+    } else {
+        // Empty, or an empty inner dimension: all zeros.
+        crate::alloc::zeros(IxDyn(&out_shape))
+    };
 
     // Remove the promoted axes.
     let mut shape = batch;
@@ -413,7 +422,7 @@ fn batched_gemm<T: Scalar>(
     a: ArrayViewD<'_, T>,
     b: ArrayViewD<'_, T>,
     nbatch: usize,
-    mut out: ArrayViewMut3<'_, T>,
+    mut out: ArrayViewMut3<'_, MaybeUninit<T>>,
 ) -> Result<()> {
     const OP: &str = "matmul";
     let (nb, m, n) = out.dim();
@@ -433,7 +442,7 @@ fn batched_gemm<T: Scalar>(
             .into_shape_with_order((nb * m, n))
             .map_err(|e| internal(OP, e))?;
         match a.view().into_shape_with_order((nb * m, k)) {
-            Ok(a2) => gemm(a2, b2, out2, false),
+            Ok(a2) => gemm(a2, b2, zero_init(out2), false),
             Err(_) => {
                 // The batch axes of `a` do not merge with its rows (transposed batch, broadcast
                 // batch, ...): one contiguous copy costs O(nb·m·k), the product O(nb·m·k·n).
@@ -442,7 +451,7 @@ fn batched_gemm<T: Scalar>(
                     .view()
                     .into_shape_with_order((nb * m, k))
                     .map_err(|e| internal(OP, e))?;
-                gemm(a2, b2, out2, false);
+                gemm(a2, b2, zero_init(out2), false);
             }
         }
         return Ok(());
@@ -455,7 +464,7 @@ fn batched_gemm<T: Scalar>(
         if let (Some(a2), Some(b2), Some(o2)) =
             (a_mats.first(), b_mats.first(), out.outer_iter_mut().next())
         {
-            gemm(a2.view(), b2.view(), o2, false);
+            gemm(a2.view(), b2.view(), zero_init(o2), false);
         }
     } else if threads > 1
         && flops.saturating_mul(nb) >= PARALLEL_MIN_FLOPS
@@ -466,14 +475,28 @@ fn batched_gemm<T: Scalar>(
             .par_iter()
             .zip(b_mats.par_iter())
             .zip(out.outer_iter_mut().into_par_iter())
-            .for_each(|((a2, b2), o2)| gemm_with(a2.view(), b2.view(), o2, false, Par::Seq));
+            .for_each(|((a2, b2), o2)| {
+                gemm_with(a2.view(), b2.view(), zero_init(o2), false, Par::Seq);
+            });
     } else {
         // Few large products (or little work): one after the other, each parallel if large.
         for ((a2, b2), o2) in a_mats.iter().zip(&b_mats).zip(out.outer_iter_mut()) {
-            gemm(a2.view(), b2.view(), o2, false);
+            gemm(a2.view(), b2.view(), zero_init(o2), false);
         }
     }
     Ok(())
+}
+
+/// Zero-fills an uninitialised output block for a GEMM to overwrite (in parallel when large).
+fn zero_init<T: Scalar>(mut o: ArrayViewMut2<'_, MaybeUninit<T>>) -> ArrayViewMut2<'_, T> {
+    let zero = MaybeUninit::new(T::zero());
+    if o.len() >= 1 << 18 {
+        Zip::from(&mut o).par_for_each(|x| *x = zero);
+    } else {
+        o.fill(zero);
+    }
+    // SAFETY: every element was just written.
+    unsafe { o.assume_init() }
 }
 
 /// The matrices of a stack: the 2-D views over the last two axes, batch index in row-major order.
