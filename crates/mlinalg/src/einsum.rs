@@ -77,7 +77,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 use ndarray::{
-    ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, CowArray, IxDyn, ShapeBuilder, Slice, Zip,
+    ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, CowArray, IxDyn, ShapeBuilder, Zip,
 };
 use rayon::prelude::*;
 
@@ -1712,7 +1712,7 @@ fn merge_groups<'v, T: Scalar>(
     if v.is_empty() || mergeable(v.shape(), v.strides(), groups) {
         return v.to_shape(IxDyn(shape)).map_err(|e| internal(spec, e));
     }
-    let copy = standard_copy(v.view())
+    let copy = crate::tensor::standard_copy(v.view())
         .into_shape_with_order(IxDyn(shape))
         .map_err(|e| internal(spec, e))?;
     Ok(CowArray::from(copy))
@@ -1742,7 +1742,7 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
         if data.is_standard_layout() && data.is_owned() {
             return Ok(data.into_owned());
         }
-        return Ok(standard_copy(data.view()));
+        return Ok(crate::tensor::standard_copy(data.view()));
     }
     // An output index of size 1 here and larger in the spec cannot happen (it would have been
     // broadcast when contracted), but broadcasting is the right answer if it did.
@@ -1751,100 +1751,4 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
         .broadcast(IxDyn(&out_shape))
         .ok_or_else(|| internal(&p.spec, "output broadcast"))?;
     Ok(b.as_standard_layout().into_owned())
-}
-
-/// A standard-layout copy of `v`. When `v` is a stack of transposed matrices (its last two axes
-/// swapped in memory: `'ij->ji'`, `'bji->bij'`) the copy goes by square tiles, in parallel, so
-/// that reads and writes both stay in cache; otherwise in `v`'s logical order.
-fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
-    const TILE: usize = 32;
-    let nd = v.ndim();
-    if nd < 2 || v.len() < PARALLEL_MIN_ELEMENTS / 4 {
-        return merged_copy(v);
-    }
-    let (p, q) = (nd - 2, nd - 1);
-    let fastest = (0..nd)
-        .filter(|&a| v.shape()[a] > 1)
-        .min_by_key(|&a| v.strides()[a].unsigned_abs());
-    if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
-        return merged_copy(v);
-    }
-    let mut out = crate::alloc::zeros(IxDyn(v.shape()));
-    out.axis_chunks_iter_mut(Axis(p), TILE)
-        .into_par_iter()
-        .zip(v.axis_chunks_iter(Axis(p), TILE).into_par_iter())
-        .for_each(|(mut d, s)| {
-            let n = s.shape()[q];
-            let mut j = 0;
-            while j < n {
-                let cols = Slice::from(j..(j + TILE).min(n));
-                d.slice_axis_mut(Axis(q), cols)
-                    .assign(&s.slice_axis(Axis(q), cols));
-                j += TILE;
-            }
-        });
-    out
-}
-
-/// A standard-layout copy of `v` in its logical order: consecutive axes that its strides let
-/// merge are merged first, so that the copy runs ndarray's fixed-dimension loops (a dynamic
-/// dimension costs a heap-backed index step per row) over rows as long as possible; written
-/// once into an uninitialised result, in parallel when large.
-fn merged_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
-    let shape = v.raw_dim();
-    let mut merged = v;
-    for i in 1..merged.ndim() {
-        // Moving fastest along axis i, then along i - 1: row-major order over the pair.
-        merged.merge_axes(Axis(i - 1), Axis(i));
-    }
-    for i in (0..merged.ndim()).rev() {
-        if merged.shape()[i] == 1 && merged.ndim() > 1 {
-            merged.index_axis_inplace(Axis(i), 0);
-        }
-    }
-    let mut out = crate::alloc::uninit::<T, _>(merged.raw_dim());
-    let parallel = merged.len() >= 1 << 20;
-    let done = match merged.ndim() {
-        1 => copy_fixed::<T, ndarray::Ix1>(&merged, &mut out, parallel),
-        2 => copy_fixed::<T, ndarray::Ix2>(&merged, &mut out, parallel),
-        3 => copy_fixed::<T, ndarray::Ix3>(&merged, &mut out, parallel),
-        4 => copy_fixed::<T, ndarray::Ix4>(&merged, &mut out, parallel),
-        _ => false,
-    };
-    if !done {
-        copy_fixed::<T, IxDyn>(&merged, &mut out, parallel);
-    }
-    // SAFETY: `copy_fixed` wrote every element of `out` (a zip over the whole array; the
-    // dimensionality conversions cannot fail for the dimensionality matched above, and the
-    // dynamic one is always possible).
-    let out = unsafe { out.assume_init() };
-    // `out` is in standard layout with `v`'s elements in `v`'s logical order.
-    out.into_shape_with_order(shape)
-        .unwrap_or_else(|_| unreachable!("a standard-layout array of the same length"))
-}
-
-/// `out[..] = src[..]` with `D` as the dimension type; false (nothing written) if `src` or
-/// `out` is not of dimensionality `D`.
-fn copy_fixed<T: Scalar, D: ndarray::Dimension>(
-    src: &ArrayViewD<'_, T>,
-    out: &mut ArrayD<MaybeUninit<T>>,
-    parallel: bool,
-) -> bool {
-    let (Ok(s), Ok(o)) = (
-        src.view().into_dimensionality::<D>(),
-        out.view_mut().into_dimensionality::<D>(),
-    ) else {
-        return false;
-    };
-    let zip = Zip::from(o).and(s);
-    if parallel {
-        zip.par_for_each(|o, &x| {
-            o.write(x);
-        });
-    } else {
-        zip.for_each(|o, &x| {
-            o.write(x);
-        });
-    }
-    true
 }

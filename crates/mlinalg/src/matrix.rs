@@ -37,7 +37,7 @@ use std::mem::MaybeUninit;
 
 use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, Solve};
 use faer::{Accum, Par};
-use faer_ext::IntoFaer;
+use faer_ext::{IntoFaer, IntoNdarray};
 use ndarray::{
     s, Array, Array1, Array2, ArrayBase, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2,
     ArrayViewMut3, Axis, Data, Dimension, Ix1, Ix2, IxDyn, Zip,
@@ -764,12 +764,24 @@ fn permutation_sign<T: Scalar>(lu: &PartialPivLu<T>) -> T {
 
 /// The 1-norm (largest absolute column sum) of a matrix.
 fn norm1<T: Scalar>(a: faer::MatRef<'_, T>) -> T {
-    (0..a.ncols())
-        .map(|j| (0..a.nrows()).map(|i| a[(i, j)].abs()).sum::<T>())
-        .fold(
-            T::zero(),
-            |acc, s| if s > acc || s.is_nan() { s } else { acc },
-        )
+    // Column sums of |a|, accumulated along whichever direction is contiguous in memory.
+    let view = a.into_ndarray();
+    let mut sums = Array1::<T>::zeros(view.ncols());
+    if view.strides()[0].unsigned_abs() < view.strides()[1].unsigned_abs() {
+        Zip::from(&mut sums)
+            .and(view.columns())
+            .for_each(|s, col| *s = col.fold(T::zero(), |acc, &x| acc + x.abs()));
+    } else {
+        for row in view.rows() {
+            Zip::from(&mut sums)
+                .and(&row)
+                .for_each(|s, &x| *s += x.abs());
+        }
+    }
+    sums.fold(
+        T::zero(),
+        |acc, &s| if s > acc || s.is_nan() { s } else { acc },
+    )
 }
 
 /// Hager's (LAPACK `xLACON`-style) estimate of ‖A⁻¹‖₁ from the LU factors: a few solves with A
@@ -913,9 +925,12 @@ where
     Ok(to_ndarray(ai.as_ref()))
 }
 
-/// Copies a faer matrix into a standard-layout ndarray.
+/// Copies a faer matrix (column-major when owned) into a standard-layout ndarray: by tiles when
+/// it transposes, so that both sides stay in cache.
 pub(crate) fn to_ndarray<T: Scalar>(m: faer::MatRef<'_, T>) -> Array2<T> {
-    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+    let copy = crate::tensor::standard_copy(m.into_ndarray().into_dyn());
+    copy.into_dimensionality::<Ix2>()
+        .unwrap_or_else(|_| unreachable!("a copy of a 2-D view is 2-D"))
 }
 
 /// Solves `a x = b` for `x`, `np.linalg.solve`: `b` is a vector (n,) or a matrix (n, k) of
