@@ -46,7 +46,8 @@ use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use ndarray::{
-    Array3, Array4, ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IxDyn, Slice, Zip,
+    Array3, Array4, ArrayBase, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Axis,
+    Data, Dimension, Ix2, IxDyn, Slice, Zip,
 };
 use rayon::prelude::*;
 
@@ -758,21 +759,61 @@ pub(crate) fn standard_copy<T: Scalar>(v: ArrayViewD<'_, T>) -> ArrayD<T> {
     if fastest != Some(p) || v.shape()[p] < TILE || v.shape()[q] < TILE {
         return merged_copy(v);
     }
-    let mut out = crate::alloc::zeros(IxDyn(v.shape()));
-    out.axis_chunks_iter_mut(Axis(p), TILE)
-        .into_par_iter()
-        .zip(v.axis_chunks_iter(Axis(p), TILE).into_par_iter())
-        .for_each(|(mut d, s)| {
-            let n = s.shape()[q];
-            let mut j = 0;
-            while j < n {
-                let cols = Slice::from(j..(j + TILE).min(n));
-                d.slice_axis_mut(Axis(q), cols)
-                    .assign(&s.slice_axis(Axis(q), cols));
-                j += TILE;
-            }
-        });
-    out
+    let mut out = crate::alloc::uninit::<T, _>(v.raw_dim());
+    let mut src = Vec::new();
+    matrices(v, &mut src);
+    let mut dst = Vec::new();
+    matrices_mut(out.view_mut(), &mut dst);
+    // Fixed-dimension (2-D) views: slicing a tile of a dynamic-dimension view costs more than
+    // copying it.
+    src.into_par_iter().zip(dst).for_each(|(s, mut d)| {
+        d.axis_chunks_iter_mut(Axis(0), TILE)
+            .into_par_iter()
+            .zip(s.axis_chunks_iter(Axis(0), TILE).into_par_iter())
+            .for_each(|(mut d, s)| {
+                let n = s.ncols();
+                let mut j = 0;
+                while j < n {
+                    let cols = Slice::from(j..(j + TILE).min(n));
+                    Zip::from(d.slice_axis_mut(Axis(1), cols))
+                        .and(s.slice_axis(Axis(1), cols))
+                        .for_each(|o, &x| {
+                            o.write(x);
+                        });
+                    j += TILE;
+                }
+            });
+    });
+    // SAFETY: the matrices of `out` (its last two axes, for every index of the others) cover
+    // it, and the bands and tiles above cover each matrix: every element was written.
+    unsafe { out.assume_init() }
+}
+
+/// The matrices (last two axes) of a stack, in row-major order of the other axes.
+fn matrices<'a, T>(v: ArrayViewD<'a, T>, out: &mut Vec<ArrayView2<'a, T>>) {
+    if let Ok(m) = v.clone().into_dimensionality::<Ix2>() {
+        out.push(m);
+        return;
+    }
+    for i in 0..v.len_of(Axis(0)) {
+        matrices(v.clone().index_axis_move(Axis(0), i), out);
+    }
+}
+
+/// [`matrices`] of a mutable stack.
+fn matrices_mut<'a, T>(v: ArrayViewMutD<'a, T>, out: &mut Vec<ArrayViewMut2<'a, T>>) {
+    if v.ndim() <= 2 {
+        if let Ok(m) = v.into_dimensionality::<Ix2>() {
+            out.push(m);
+        }
+        return;
+    }
+    let mut rest = v;
+    while rest.len_of(Axis(0)) > 0 {
+        let (first, tail) = rest.split_at(Axis(0), 1);
+        matrices_mut(first.index_axis_move(Axis(0), 0), out);
+        rest = tail;
+    }
 }
 
 /// A standard-layout copy of `v` in its logical order: consecutive axes that its strides let
