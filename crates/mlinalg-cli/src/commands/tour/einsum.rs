@@ -2,7 +2,7 @@
 
 use super::util::{matrix, shape, text, vector};
 use crate::report::{Cell, Section, Table};
-use mlinalg::einsum::{einsum, einsum_path};
+use mlinalg::einsum::{einsum, einsum_path, einsum_view};
 use mlinalg::matrix::{allclose, matmul};
 use mlinalg::ndarray::{array, ArrayD};
 use mlinalg::random::Rng;
@@ -40,8 +40,8 @@ pub fn section() -> mlinalg::Result<Section> {
     ]);
     t.row([
         text("'ij->ji'"),
-        text("transpose"),
-        matrix(&einsum("ij->ji", &[m.view()])?),
+        text("transpose (einsum_view: a view, no copy)"),
+        matrix(&einsum_view("ij->ji", m.view())?.to_owned()),
     ]);
     t.row([
         text("'ij->j'"),
