@@ -529,7 +529,8 @@ impl<T: IndexScalar> HnswIndex<T> {
         let total = ids.len();
         let m = self.params.m;
         let ml = 1.0 / (m as f64).ln();
-        self.data.reserve(total * self.dim);
+        crate::alloc::reserve_huge(&mut self.data, total * self.dim);
+        crate::alloc::reserve_huge(&mut self.links0, total * (1 + 2 * m));
         for (row, &id) in view.axis_iter(Axis(0)).zip(&ids) {
             let start = self.data.len();
             self.data.extend(row.iter().copied());
@@ -1164,7 +1165,12 @@ impl<T: IndexScalar> HnswIndex<T> {
             alive: flags.iter().map(|&f| f == 1).collect(),
             removed,
             levels,
-            links0: links0.into_iter().map(AtomicU32::new).collect(),
+            links0: {
+                let mut atomics = Vec::new();
+                crate::alloc::reserve_huge(&mut atomics, links0.len());
+                atomics.extend(links0.into_iter().map(AtomicU32::new));
+                atomics
+            },
             upper,
             locks: (0..n).map(|_| Mutex::new(())).collect(),
             entry,
