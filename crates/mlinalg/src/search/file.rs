@@ -241,7 +241,17 @@ impl IndexFile {
     ) -> Result<Vec<T>> {
         let len = self.section_len(op, what, count, std::mem::size_of::<T>() as u64)?;
         let raw = self.take(op, what, len)?;
-        Ok(bytemuck::pod_collect_to_vec(raw))
+        let size = std::mem::size_of::<T>();
+        if size == 0 {
+            return Ok(bytemuck::pod_collect_to_vec(raw));
+        }
+        // `len` is `count * size`. Huge pages when large: searches read vectors and links at
+        // random.
+        let mut out: Vec<T> = Vec::new();
+        crate::alloc::reserve_huge(&mut out, len / size);
+        out.resize(len / size, T::zeroed());
+        bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(raw);
+        Ok(out)
     }
 
     /// Checks the header for an index of `kind` (named `what` in messages) holding elements of
