@@ -18,11 +18,11 @@ use pulp::{Arch, Simd, WithSimd};
 use crate::Scalar;
 
 /// Independent partial sums per kernel: two AVX-512 registers of f32, four of f64.
-const LANES: usize = 32;
+pub(crate) const LANES: usize = 32;
 
 /// Adds the partial sums pairwise.
 #[inline(always)]
-fn reduce<T: Scalar>(mut acc: [T; LANES]) -> T {
+pub(crate) fn reduce<T: Scalar>(mut acc: [T; LANES]) -> T {
     let mut width = LANES / 2;
     while width > 0 {
         for i in 0..width {

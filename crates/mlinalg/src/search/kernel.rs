@@ -9,11 +9,10 @@
 //! same (a graph search is memory-bound: four rows streamed together keep more reads in flight).
 
 use super::{IndexScalar, Metric};
+use crate::simd::{reduce, LANES};
 
 /// A distance between two vectors of the same length: smaller is nearer.
 pub(crate) type DistFn<T> = fn(&[T], &[T]) -> T;
-
-const LANES: usize = 32;
 
 #[inline(always)]
 fn dot_impl<T: IndexScalar>(a: &[T], b: &[T]) -> T {
@@ -50,18 +49,6 @@ fn l2_impl<T: IndexScalar>(a: &[T], b: &[T]) -> T {
         tail += d * d;
     }
     reduce(acc) + tail
-}
-
-#[inline(always)]
-fn reduce<T: IndexScalar>(mut acc: [T; LANES]) -> T {
-    let mut w = LANES / 2;
-    while w > 0 {
-        for i in 0..w {
-            acc[i] += acc[i + w];
-        }
-        w /= 2;
-    }
-    acc[0]
 }
 
 /// Negated inner product: the distance used for cosine (on normalised vectors) and dot.
