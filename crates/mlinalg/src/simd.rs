@@ -80,6 +80,42 @@ pub(crate) fn dot<T: Scalar>(x: &[T], y: &[T]) -> T {
     Arch::new().dispatch(Dot(x, y))
 }
 
+/// The largest of `x`, ignoring NaN (−∞ when empty or all NaN), as a vectorisable loop.
+#[inline(always)]
+fn max_of<T: Scalar>(x: &[T]) -> T {
+    let pick = |m: T, x: T| if x > m { x } else { m };
+    let mut acc = [T::neg_infinity(); LANES];
+    let (chunks, tail) = x.as_chunks::<LANES>();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = pick(acc[i], c[i]);
+        }
+    }
+    let m = acc.iter().fold(T::neg_infinity(), |m, &x| pick(m, x));
+    tail.iter().fold(m, |m, &x| pick(m, x))
+}
+
+struct BlockMax<'a, 'o, T>(&'a [T], usize, &'o mut [T]);
+
+impl<T: Scalar> WithSimd for BlockMax<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (o, block) in self.2.iter_mut().zip(self.0.chunks(self.1)) {
+            *o = max_of(block);
+        }
+    }
+}
+
+/// The largest element of each block of `block` elements of `x` (the last may be shorter),
+/// ignoring NaN (−∞ for a block of NaN), into `out` (one per block; extra entries untouched).
+/// One dispatch for all blocks: a row of scores costs one call, not one per block.
+pub(crate) fn block_max<T: Scalar>(x: &[T], block: usize, out: &mut [T]) {
+    if block > 0 {
+        Arch::new().dispatch(BlockMax(x, block, out));
+    }
+}
+
 /// How the two inputs of [`mul_into`] are read.
 #[derive(Clone, Copy)]
 pub(crate) enum Factor<'a, T> {
@@ -187,5 +223,12 @@ mod tests {
         }
         let x32: Vec<f32> = (0..1000).map(|i| i as f32).collect();
         assert_eq!(sum(&x32), 499_500.0);
+        let mut m = [0.0f32; 16];
+        block_max(&x32, 64, &mut m);
+        let want: Vec<f32> = (0..16).map(|b| (b * 64 + 63).min(999) as f32).collect();
+        assert_eq!(m.to_vec(), want);
+        let mut m = [0.0f64; 3];
+        block_max(&[1.0, f64::NAN, 3.0, -2.0, f64::NAN], 2, &mut m);
+        assert_eq!(m, [1.0, 3.0, f64::NEG_INFINITY]);
     }
 }

@@ -20,7 +20,7 @@ use super::topk::{Candidate, TopK};
 use super::{IndexScalar, Metric, Neighbor, SearchResults};
 use crate::error::fmt_shape;
 use crate::io::NpyFile;
-use crate::{Error, ErrorKind, Result};
+use crate::{simd, Error, ErrorKind, Result};
 
 /// Queries handled per pass over the base.
 const QUERY_CHUNK: usize = 4096;
@@ -471,9 +471,9 @@ impl<T: IndexScalar> FlatIndex<T> {
                         }
                     };
                     match self.metric {
-                        Metric::Dot => visitor.visit(state, start, scores, |_, s| s),
+                        Metric::Dot => visitor.visit_scores(state, start, scores),
                         Metric::Cosine if self.inv_norms.is_empty() => {
-                            visitor.visit(state, start, scores, |_, s| s)
+                            visitor.visit_scores(state, start, scores)
                         }
                         Metric::Cosine => {
                             visitor.visit(state, start, scores, |r, s| s * self.inv_norms[r])
@@ -714,7 +714,16 @@ trait Visitor<T: IndexScalar>: Sync {
         scores: &[T],
         good: G,
     );
+
+    /// [`Visitor::visit`] for scores that are their own goodness (dot products, cosines of
+    /// stored unit vectors).
+    fn visit_scores(&self, state: &mut Self::State, start: usize, scores: &[T]) {
+        self.visit(state, start, scores, |_, s| s);
+    }
 }
+
+/// Scores per block of the top-k scan's skip test.
+const SKIP_BLOCK: usize = 64;
 
 struct TopKVisitor<'a> {
     ids: &'a [u64],
@@ -739,6 +748,25 @@ impl<T: IndexScalar> Visitor<T> for TopKVisitor<'_> {
                     good: g,
                     id: self.ids[r],
                 });
+            }
+        }
+    }
+
+    /// Once k candidates are kept, almost no score can enter: each block of scores is first
+    /// tested by its maximum (a vectorised pass) and skipped whole when that is below the
+    /// threshold, so the per-score test and its branch run only on the rare blocks that can.
+    fn visit_scores(&self, top: &mut TopK<T>, start: usize, scores: &[T]) {
+        if self.k == 0 {
+            return;
+        }
+        let mut maxima = [T::zero(); 4096 / SKIP_BLOCK];
+        for (c, chunk) in scores.chunks(maxima.len() * SKIP_BLOCK).enumerate() {
+            simd::block_max(chunk, SKIP_BLOCK, &mut maxima);
+            let first = start + c * maxima.len() * SKIP_BLOCK;
+            for ((b, block), &m) in chunk.chunks(SKIP_BLOCK).enumerate().zip(&maxima) {
+                if top.may_enter(m) {
+                    self.visit(top, first + b * SKIP_BLOCK, block, |_, s| s);
+                }
             }
         }
     }
