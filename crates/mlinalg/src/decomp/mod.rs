@@ -41,6 +41,7 @@
 mod eig;
 mod eigh;
 mod lu;
+mod partial;
 mod qr;
 mod randomized;
 mod svd;
@@ -49,6 +50,7 @@ pub use eig::{eig, eigvals, Eig};
 pub use eigh::{eigh, eigvalsh, Eigh};
 pub use lu::{cholesky, lu, Lu};
 pub use num_complex::Complex;
+pub use partial::{partial_svd, PartialSvdOptions};
 pub use qr::{qr, Qr, QrMode};
 pub use randomized::{randomized_svd, svd_flip, PowerIterationNormalizer, RandomizedSvdOptions};
 pub use svd::{cond, lstsq, norm2, nuclear_norm, pinv, svd, svdvals, Lstsq, Svd};
