@@ -224,6 +224,14 @@ fn small_blocks_whole_space_and_views() {
         };
         run::<f64>(&a, 5, &options);
     }
+    // The smallest basis allowed (k + 2 blocks): thick restarts every other block.
+    let options = PartialSvdOptions {
+        block_size: Some(3),
+        max_basis: Some(1),
+        max_iter: 200,
+        ..PartialSvdOptions::default()
+    };
+    run::<f64>(&a, 5, &options);
     // k = min(m, n): the basis fills the space and the Ritz triplets are the SVD.
     run::<f64>(&a, 40, &PartialSvdOptions::default());
     // Transposed and strided views give the same factors as owned copies.

@@ -10,7 +10,7 @@ use crate::random::Rng;
 use crate::Scalar;
 
 /// Options of [`partial_svd`]; `Default` gives the tolerance of the element type, blocks of
-/// k + 10 vectors, at most 30 blocks and seed 0.
+/// k + 10 vectors, at most 50 blocks, a basis of at most 4 blocks and seed 0.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartialSvdOptions {
     /// Relative residual to reach: every returned triplet satisfies ‖A·vᵢ − σᵢ·uᵢ‖ ≤ tol·σ₁ and
@@ -23,6 +23,10 @@ pub struct PartialSvdOptions {
     /// Most blocks before giving up with an [`ErrorKind::NoConvergence`] error. Each block costs
     /// one product with `a` and one with `aᵀ`; the basis (and the memory) grows by one block each.
     pub max_iter: usize,
+    /// Most basis vectors kept; when the next block would pass it the basis is thick-restarted
+    /// from its leading 2 blocks of Ritz vectors (at least k). `None` is 4 blocks; at least
+    /// k + 2 blocks are always allowed. Bounds the memory and the cost of each Rayleigh–Ritz step.
+    pub max_basis: Option<usize>,
     /// Seed of the Gaussian starting block (and of the rare random replacement vectors).
     pub seed: u64,
 }
@@ -32,7 +36,8 @@ impl Default for PartialSvdOptions {
         PartialSvdOptions {
             tol: None,
             block_size: None,
-            max_iter: 30,
+            max_iter: 50,
+            max_basis: None,
             seed: 0,
         }
     }
@@ -69,9 +74,14 @@ pub(crate) fn default_tol<T: Scalar>() -> f64 {
 /// 2. Rayleigh–Ritz after each block: the dense SVD of the small projected matrix
 ///    B = Uᵀ·A·V (p × p for a basis of p vectors) gives Ritz triplets
 ///    (U·xᵢ, σᵢ, V·yᵢ).
-/// 3. Stop when every one of the top k has ‖A·vᵢ − σᵢ·uᵢ‖ ≤ tol·σ₁ and
+/// 3. When the basis would grow past `max_basis` (4 blocks by default), a thick restart keeps
+///    its 2 blocks of leading Ritz vectors (exact combinations of the stored products) and goes
+///    on from the pending block, which continues the Krylov recurrence: memory and the cost of
+///    each Rayleigh–Ritz step stay bounded, at the price of a few more blocks.
+/// 4. Stop when every one of the top k has ‖A·vᵢ − σᵢ·uᵢ‖ ≤ tol·σ₁ and
 ///    ‖Aᵀ·uᵢ − σᵢ·vᵢ‖ ≤ tol·σ₁ (both measured, not estimated), or when the basis spans all of
-///    min(m, n) dimensions (then the Ritz triplets are the exact SVD's). After `max_iter` blocks
+///    min(m, n) dimensions (then the Ritz triplets are the exact SVD's; only without restarts,
+///    i.e. when `max_basis` ≥ min(m, n)). After `max_iter` blocks
 ///    without either it is an [`ErrorKind::NoConvergence`] error naming the residual reached.
 ///
 /// A residual r bounds the errors: each σᵢ is within r of a singular value of `a` (and within
@@ -81,8 +91,8 @@ pub(crate) fn default_tol<T: Scalar>() -> f64 {
 /// eps·√max(m, n); well above that floor for f64).
 ///
 /// Cost per block: two products with `a` of b columns (4·m·n·b flops), reorthogonalisation
-/// O((m + n)·p·b) and a p × p SVD. Memory: four (m or n, p) bases, O((m + n)·b·blocks); AᵀA is
-/// never formed. It wins over the full SVD when k is a small fraction of min(m, n) and the
+/// O((m + n)·p·b) and a p × p SVD, p ≤ `max_basis`. Memory: four (m or n, p) bases,
+/// O((m + n)·max_basis); AᵀA is never formed. It wins over the full SVD when k is a small fraction of min(m, n) and the
 /// spectrum separates σₖ from σₖ₊₁ (see [`truncated_svd`](crate::lowrank::truncated_svd) for the
 /// measured rule); a flat spectrum needs more blocks.
 ///
@@ -154,6 +164,11 @@ where
     let mut rng = Rng::seed(options.seed);
     let mut krylov = Krylov::new(mat, block, &mut rng)?;
     let mut best = f64::INFINITY;
+    let mut last = None;
+    // Thick restarts keep the basis below `max_basis`: back to 2 blocks of Ritz vectors (at
+    // least k, and room for one more block).
+    let max_basis = options.max_basis.unwrap_or(4 * block).max(k + 2 * block);
+    let keep = (2 * block).max(k).min(max_basis - block);
     for step in 1..=options.max_iter {
         krylov.expand(&mut rng)?;
         if krylov.dim() >= k {
@@ -179,9 +194,15 @@ where
                 return Ok(Svd { u, s: ritz.s, vt });
             }
             best = best.min(ritz.residual);
+            last = Some(ritz);
         }
         if step < options.max_iter {
             krylov.next_block(&mut rng)?;
+            if let Some(ritz) = &last {
+                if max_basis < cols && krylov.dim() + block > max_basis {
+                    krylov.restart(&ritz.x, &ritz.y, keep)?;
+                }
+            }
         }
     }
     Err(Error::new(
@@ -220,6 +241,9 @@ struct Ritz<T> {
     v: Array2<T>,
     /// max over the triplets of ‖A·v − σ·u‖ and ‖Aᵀ·u − σ·v‖, divided by σ₁ (0 when σ₁ = 0).
     residual: f64,
+    /// All left and right singular vectors of the projected matrix B (p, p), descending.
+    x: Array2<T>,
+    y: Array2<T>,
 }
 
 impl<'a, T: Scalar> Krylov<'a, T> {
@@ -272,6 +296,19 @@ impl<'a, T: Scalar> Krylov<'a, T> {
         Ok(())
     }
 
+    /// Thick restart: keeps the `keep` leading Ritz directions of the basis (V·Y, A·V·Y, U·X,
+    /// Aᵀ·U·X, exact linear combinations of what is stored) and the pending block, which is
+    /// orthogonal to the whole old basis and carries on the Krylov recurrence: Aᵀ·U·X lies in
+    /// the span of V·Y and the pending block.
+    fn restart(&mut self, x: &Array2<T>, y: &Array2<T>, keep: usize) -> Result<()> {
+        let (x, y) = (x.slice(s![.., ..keep]), y.slice(s![.., ..keep]));
+        self.v = mm(&self.v, &y)?;
+        self.av = mm(&self.av, &y)?;
+        self.u = mm(&self.u, &x)?;
+        self.atu = mm(&self.atu, &x)?;
+        Ok(())
+    }
+
     /// Rayleigh–Ritz on the current basis: the top `k` Ritz triplets and their residual.
     fn ritz(&self, k: usize) -> Result<Ritz<T>> {
         // B = Uᵀ·A·V (p, p); A·V = U·B because U spans A·V.
@@ -308,6 +345,8 @@ impl<'a, T: Scalar> Krylov<'a, T> {
             s: sigma,
             v,
             residual,
+            x: small.u,
+            y: small.vt.reversed_axes(),
         })
     }
 }
