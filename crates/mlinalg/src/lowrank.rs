@@ -84,29 +84,32 @@ pub enum TruncatedSvdSolver {
 
 impl TruncatedSvdSolver {
     /// The solver `Auto` uses for the top `k` of an (m, n) matrix: [`Krylov`](Self::Krylov)
-    /// when min(m, n) ≥ 256 and k ≤ min(m, n) / 20, else [`Full`](Self::Full). Any other
+    /// when min(m, n) ≥ 256 and k ≤ min(m, n) / 40, else [`Full`](Self::Full). Any other
     /// variant is returned as it is.
     ///
-    /// Measured on this project's machine (2 Zen 4 cores, shared; f32; full thin SVD against
-    /// [`partial_svd`] with defaults; two spectra: σᵢ = 1/i over 256 values plus 1e-3 Gaussian
-    /// noise, and a Gaussian matrix, whose flat spectrum is Krylov's hard case), in ms:
+    /// Measured on this project's machine (2 Zen 4 cores, shared with other jobs, so ±20%; f32;
+    /// the full thin SVD against [`partial_svd`] with its defaults) on two spectra: σᵢ = 1/i over
+    /// 256 values plus 1e-3 Gaussian noise, and a Gaussian matrix, whose flat spectrum is
+    /// Krylov's hard case. Times in ms:
     ///
-    /// | shape | full | k | Krylov (1/i) | Krylov (Gaussian) |
+    /// | shape | full (1/i, Gaussian) | k | Krylov, 1/i | Krylov, Gaussian |
     /// |---|---|---|---|---|
-    /// | 200 × 200 | 5 / 7 | 5 | 2 | 5 |
-    /// | 300 × 300 | 16 / 13 | 15 | 8 | 16 |
-    /// | 500 × 500 | 129 / 44 | 5 / 20 / 50 | 16 / 57 / 135 | 15 / 35 / 92 |
-    /// | 1000 × 1000 | 337 / 313 | 20 / 50 / 100 | 37 / 163 / 522 | 102 / 230 / 658 |
-    /// | 2000 × 2000 | 2669 / 2421 | 50 / 100 / 200 | 573 / 1333 / 3482 | 962 / 1476 / 4536 |
-    /// | 4000 × 500 | 215 / 156 | 10 / 50 | 73 / 438 | 136 / 677 |
-    /// | 3000 × 300 | 40 / 47 | 5 / 15 | 11 / 27 | 46 / 83 |
+    /// | 300 × 300 | 27, 13 | 5 / 15 | 4 / 17 | 14 / 25 |
+    /// | 500 × 500 | 92, 45 | 5 / 25 / 50 | 12 / 68 / 174 | 22 / 57 / 127 |
+    /// | 1000 × 1000 | 394, 236 | 20 / 50 / 100 | 54 / 223 / 503 | 119 / 320 / 680 |
+    /// | 2000 × 2000 | 2211, 1732 | 50 / 100 / 200 | 555 / 1121 / 3438 | 739 / 1587 / 3992 |
+    /// | 2000 × 1000 | 347, 634 | 10 / 25 | 35 / 166 | 162 / 235 |
+    /// | 4000 × 500 | 136, 137 | 3 / 5 / 10 | 21 / 20 / 40 | 111 / 99 / 165 |
+    /// | 8000 × 1000 | 870, 941 | 10 / 25 | 235 / 671 | 1181 / 1001 |
+    /// | 3000 × 300 | 39, 48 | 5 / 15 | 10 / 33 | 52 / 104 |
     ///
-    /// (full: the 1/i matrix / the Gaussian one.) Krylov's cost grows with k·(the blocks it
-    /// needs), the full SVD's with min(m, n)³: Krylov wins by 1.5-2× at k = min(m, n) / 20 on
-    /// square matrices and by far more for smaller k, and loses beyond about k = min(m, n) / 10.
-    /// Below 256 the full SVD takes a few ms and is exact, so it is kept. The worst case of the
-    /// rule measured: a tall 3000 × 300 Gaussian at k = 15, 1.8× slower than full (83 against
-    /// 47 ms).
+    /// Krylov's cost grows with k times the blocks it needs (more on flat spectra), the full
+    /// SVD's with m·n·min(m, n). At k ≤ min(m, n) / 40 Krylov is 2-10× faster on the decaying
+    /// spectrum and up to 2× faster on square Gaussian matrices; the rule's worst cases measured
+    /// are tall Gaussian matrices, whose top singular values are nearly equal: 1.2× slower than
+    /// full (4000 × 500, k = 10: 165 against 137 ms; 8000 × 1000, k = 10: 1181 against 941 ms).
+    /// Beyond k ≈ min(m, n) / 20 Krylov loses on flat spectra, beyond min(m, n) / 10 on both.
+    /// Below 256 the full SVD takes a few ms and is exact, so it is kept.
     ///
     /// ```
     /// use mlinalg::lowrank::TruncatedSvdSolver;
@@ -119,7 +122,7 @@ impl TruncatedSvdSolver {
     pub fn for_shape(self, m: usize, n: usize, k: usize) -> TruncatedSvdSolver {
         let small = m.min(n);
         match self {
-            TruncatedSvdSolver::Auto if small >= 256 && 20 * k <= small => {
+            TruncatedSvdSolver::Auto if small >= 256 && 40 * k <= small => {
                 TruncatedSvdSolver::Krylov
             }
             TruncatedSvdSolver::Auto => TruncatedSvdSolver::Full,
