@@ -64,6 +64,17 @@ fn check_rank(op: &'static str, k: usize, shape: &[usize]) -> Result<()> {
 }
 
 /// How [`truncated_svd_with`] computes the top-k singular triplets.
+///
+/// ```
+/// use mlinalg::lowrank::{truncated_svd_with, TruncatedSvdSolver};
+/// use ndarray::array;
+/// let a = array![[3.0_f64, 0.0], [0.0, 1.0], [0.0, 0.0]];
+/// for solver in [TruncatedSvdSolver::Auto, TruncatedSvdSolver::Full, TruncatedSvdSolver::Krylov] {
+///     let f = truncated_svd_with(&a, 1, solver)?;
+///     assert!((f.s[0] - 3.0).abs() < 1e-12);
+/// }
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum TruncatedSvdSolver {
     /// [`Krylov`](Self::Krylov) where it was measured faster, else [`Full`](Self::Full): the

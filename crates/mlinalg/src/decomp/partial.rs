@@ -11,6 +11,21 @@ use crate::Scalar;
 
 /// Options of [`partial_svd`]; `Default` gives the tolerance of the element type, blocks of
 /// k + 10 vectors, at most 50 blocks, a basis of at most 6 blocks and seed 0.
+///
+/// ```
+/// use mlinalg::decomp::{partial_svd, PartialSvdOptions};
+/// use mlinalg::random::Rng;
+/// use mlinalg::ErrorKind;
+/// let a = Rng::seed(2).normal_matrix::<f64>(200, 150)?;
+/// // Looser than the f64 default, another seed: the same values to within the tolerance.
+/// let loose = PartialSvdOptions { tol: Some(1e-6), seed: 9, ..PartialSvdOptions::default() };
+/// let (f, g) = (partial_svd(&a, 4, &loose)?, partial_svd(&a, 4, &PartialSvdOptions::default())?);
+/// assert!((f.s[0] - g.s[0]).abs() < 1e-6 * g.s[0]);
+/// // One block cannot reach 1e-14 on this flat spectrum: an error, not a wrong answer.
+/// let tight = PartialSvdOptions { tol: Some(1e-14), max_iter: 1, ..PartialSvdOptions::default() };
+/// assert_eq!(partial_svd(&a, 4, &tight).unwrap_err().kind(), ErrorKind::NoConvergence);
+/// # Ok::<(), mlinalg::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartialSvdOptions {
     /// Relative residual to reach: every returned triplet satisfies ‖A·vᵢ − σᵢ·uᵢ‖ ≤ tol·σ₁ and
@@ -369,7 +384,6 @@ fn orthonormal_extension<T: Scalar>(
     y: Array2<T>,
     rng: &mut Rng,
 ) -> Result<Array2<T>> {
-    let width = y.ncols();
     let start: Vec<T> = y.columns().into_iter().map(|c| c.dot(&c).sqrt()).collect();
     let mut y = y;
     // Below this fraction of its norm a column is rounding noise: replaced.
@@ -378,8 +392,8 @@ fn orthonormal_extension<T: Scalar>(
         project_out(basis, &mut y)?;
         // Rows of `yt` are the columns: contiguous for the within-block pass.
         let mut yt = y.t().as_standard_layout().into_owned();
-        for j in 0..width {
-            let reference = if round == 0 { start[j] } else { T::one() };
+        for (j, &norm0) in start.iter().enumerate() {
+            let reference = if round == 0 { norm0 } else { T::one() };
             let (done, mut rest) = yt.view_mut().split_at(Axis(0), j);
             let mut c = rest.row_mut(0);
             for q in done.rows() {
