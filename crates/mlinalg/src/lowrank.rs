@@ -85,7 +85,7 @@ pub enum TruncatedSvdSolver {
     /// The full thin SVD ([`svd`]), truncated: exact to rounding, O(m·n·min(m, n)).
     Full,
     /// [`partial_svd`] with its default options: residuals ‖A·vᵢ − σᵢ·uᵢ‖, ‖Aᵀ·uᵢ − σᵢ·vᵢ‖ below
-    /// 1e-4·σ₁ (f32) or 1e-10·σ₁ (f64), or an [`ErrorKind::NoConvergence`](crate::ErrorKind)
+    /// 1e-4·σ₁ (f32) or 1e-10·σ₁ (f64), or an [`ErrorKind::NoConvergence`]
     /// error.
     Krylov,
     /// [`randomized_svd`] with scikit-learn's defaults: the fastest, but approximate (a few
@@ -145,7 +145,7 @@ impl TruncatedSvdSolver {
 /// The top-k singular triplets of `a`: `u` (m, k), `s` (k,) descending, `vt` (k, n), by the
 /// [`TruncatedSvdSolver::Auto`] choice (see [`truncated_svd_with`]).
 ///
-/// `k` above min(m, n) is an [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+/// `k` above min(m, n) is an [`ErrorKind::InvalidArgument`]
 /// error; `k = 0` gives empty factors.
 ///
 /// ```
@@ -310,7 +310,7 @@ impl<T: Scalar> Spectrum<T> {
 
     /// A spectrum from singular values already computed for a matrix of `shape`: they must be
     /// finite, non-negative, descending and at most min(m, n) of them (an
-    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) error otherwise).
+    /// [`ErrorKind::InvalidArgument`] error otherwise).
     /// Fewer than min(m, n) values are taken as a truncated spectrum whose missing values are 0.
     pub fn from_singular_values(singular_values: Array1<T>, shape: (usize, usize)) -> Result<Self> {
         const OP: &str = "Spectrum::from_singular_values";
