@@ -247,6 +247,8 @@ struct Krylov<'a, T: Scalar> {
     /// Orthonormal left basis (rows, p), spanning A·V, and its image Aᵀ·U (cols, p).
     u: Array2<T>,
     atu: Array2<T>,
+    /// The projected matrix B = Uᵀ·(A·V) (p, p), updated block by block.
+    b: Array2<T>,
     /// The right block not yet multiplied by A.
     pending: Array2<T>,
     /// Width of the last block appended.
@@ -277,6 +279,7 @@ impl<'a, T: Scalar> Krylov<'a, T> {
             av: Array2::zeros((rows, 0)),
             u: Array2::zeros((rows, 0)),
             atu: Array2::zeros((cols, 0)),
+            b: Array2::zeros((0, 0)),
             pending,
             last: 0,
         })
@@ -294,6 +297,14 @@ impl<'a, T: Scalar> Krylov<'a, T> {
         let avj = mm(&self.a, &vj)?;
         let uj = orthonormal_extension(self.u.view(), avj.clone(), rng)?;
         let atuj = mm(&self.a.t(), &uj)?;
+        // B grows by a block column Uᵀ·(A·Vⱼ) and a block row Uⱼᵀ·(A·V), both computed (not
+        // assumed zero where exact arithmetic would make them so).
+        let right = mm(&self.u.t(), &avj)?;
+        let bottom = mm(&uj.t(), &self.av)?;
+        let corner = mm(&uj.t(), &avj)?;
+        let top = concatenate![Axis(1), self.b, right];
+        let low = concatenate![Axis(1), bottom, corner];
+        self.b = concatenate![Axis(0), top, low];
         self.v = concatenate![Axis(1), self.v, vj];
         self.av = concatenate![Axis(1), self.av, avj];
         self.u = concatenate![Axis(1), self.u, uj];
@@ -331,14 +342,15 @@ impl<'a, T: Scalar> Krylov<'a, T> {
         self.av = mm(&self.av, &y)?;
         self.u = mm(&self.u, &x)?;
         self.atu = mm(&self.atu, &x)?;
+        // Uᵀ·A·V in the new bases: (U·X)ᵀ·(A·V·Y) = Xᵀ·B·Y.
+        self.b = mm(&x.t(), &mm(&self.b, &y)?)?;
         Ok(())
     }
 
     /// Rayleigh–Ritz on the current basis: the top `k` Ritz triplets and their residual.
     fn ritz(&self, k: usize) -> Result<Ritz<T>> {
         // B = Uᵀ·A·V (p, p); A·V = U·B because U spans A·V.
-        let b = mm(&self.u.t(), &self.av)?;
-        let small = svd(&b, false)
+        let small = svd(&self.b, false)
             .map_err(|e| Error::new(e.kind(), "partial_svd", e.message().to_string()))?;
         let x = small.u.slice(s![.., ..k]);
         let y = small.vt.slice(s![..k, ..]).reversed_axes();
