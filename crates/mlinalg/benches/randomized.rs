@@ -4,7 +4,9 @@
 //! - W7: `decomp::randomized_svd` of a 4096 × 4096 f32 matrix to rank 64, with scikit-learn's
 //!   defaults (10 oversamples, 7 power iterations, LU re-normalisation) and with 2 power iterations
 //!   (torch.svd_lowrank's default). The input is the anchor script's: 0.01 · noise + U·diag(1,
-//!   1/2, .., 1/64)·Qᵀ with U, Q (4096, 64) having orthonormal columns.
+//!   1/2, .., 1/64)·Qᵀ with U, Q (4096, 64) having orthonormal columns. Also
+//!   `decomp::partial_svd` with its defaults (block Krylov to residuals ≤ 1e-4·σ₁: about 20
+//!   blocks here, 2-3 s a call on 2 busy cores).
 //! - W11: the exact thin SVD of a 512 × 512 f64 grayscale image (`decomp::svd`), and the rank-k
 //!   reconstructions for k in {5, 20, 50, 100} from it (`lowrank::best_rank_k`). The image is a
 //!   closed-form synthetic one (the same as compare/'s stand-in), since the library reads no image
@@ -22,7 +24,9 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
-use mlinalg::decomp::{qr, randomized_svd, svd, QrMode, RandomizedSvdOptions};
+use mlinalg::decomp::{
+    partial_svd, qr, randomized_svd, svd, PartialSvdOptions, QrMode, RandomizedSvdOptions,
+};
 use mlinalg::lowrank::best_rank_k;
 use mlinalg::matrix::mm;
 use mlinalg::random::Rng;
@@ -67,6 +71,10 @@ fn w7(c: &mut Criterion) {
             bench.iter(|| randomized_svd(&g, k, &options).expect("randomized SVD"))
         });
     }
+    let options = PartialSvdOptions::default();
+    group.bench_function("partial_svd_defaults_float32_4096_k64", |bench| {
+        bench.iter(|| partial_svd(&g, k, &options).expect("partial SVD"))
+    });
     group.finish();
 }
 

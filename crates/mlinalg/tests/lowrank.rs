@@ -6,7 +6,9 @@
 //! eps·σ₁·max(m, n), so errors are compared to 100·eps·σ₁·max(m, n).
 
 use mlinalg::decomp::{norm2, svd};
-use mlinalg::lowrank::{best_rank_k, lora_factors, truncated_svd, Spectrum};
+use mlinalg::lowrank::{
+    best_rank_k, lora_factors, truncated_svd, truncated_svd_with, Spectrum, TruncatedSvdSolver,
+};
 use mlinalg::matrix::{matrix_rank, mm};
 use mlinalg::random::Rng;
 use mlinalg::vector::{norm, Norm};
@@ -71,6 +73,45 @@ fn truncated_svd_is_the_head_of_the_svd() -> mlinalg::Result<()> {
     assert_eq!(t.s, full.s.slice(ndarray::s![..4]));
     assert!(truncated_svd(&a, 10).is_err());
     assert_eq!(best_rank_k(&a, 0)?, Array2::<f64>::zeros((12, 9)));
+    Ok(())
+}
+
+/// Every solver gives the top k of the full SVD: Full and Krylov (and Auto, which picks Krylov
+/// for this shape) to their tolerances, Randomized to its looser accuracy on this decaying
+/// spectrum. Krylov's values are within 2·tol·σ₁ (f64 tol 1e-10: a Ritz value with residual r
+/// is within r of a singular value); randomized's within 1e-6·σ₁ (the spectrum decays as
+/// 0.9^i, so 7 power iterations with 10 oversamples leave about (σ₁₀/σ₂₀)^15 ≈ 1e-7).
+#[test]
+fn truncated_svd_solvers_agree() -> mlinalg::Result<()> {
+    use TruncatedSvdSolver::*;
+    let mut rng = Rng::seed(21);
+    let u = svd(&rng.normal_matrix::<f64>(600, 400)?, false)?.u;
+    let v = svd(&rng.normal_matrix::<f64>(400, 400)?, false)?.u;
+    let sigma = Array1::from_shape_fn(400, |i| 0.9_f64.powi(i as i32));
+    let a = mm(&(&u * &sigma), &v.t())?;
+    assert_eq!(Auto.for_shape(600, 400, 10), Krylov);
+    assert_eq!(Auto.for_shape(600, 400, 11), Full);
+    let exact = truncated_svd_with(&a, 10, Full)?;
+    for (solver, tol) in [(Auto, 2e-10), (Krylov, 2e-10), (Randomized, 1e-6)] {
+        let f = truncated_svd_with(&a, 10, solver)?;
+        assert_eq!(
+            (f.u.dim(), f.s.len(), f.vt.dim()),
+            ((600, 10), 10, (10, 400))
+        );
+        for i in 0..10 {
+            assert!((f.s[i] - exact.s[i]).abs() <= tol, "{solver:?} σ{i}");
+            // Separated values (gap 10%): the vectors agree up to sign to about tol / gap.
+            let cos = f.u.column(i).dot(&exact.u.column(i)).abs();
+            assert!(1.0 - cos <= 1e-6, "{solver:?} u{i}: cos {cos}");
+        }
+    }
+    assert_eq!(truncated_svd(&a, 10)?, truncated_svd_with(&a, 10, Krylov)?);
+    for solver in [Auto, Full, Krylov, Randomized] {
+        let f = truncated_svd_with(&a, 0, solver)?;
+        assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((600, 0), 0, (0, 400)));
+        let e = truncated_svd_with(&a, 401, solver).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | [`svd`] | `np.linalg.svd(a, full_matrices)` | `u`, `s` (descending), `vt` |
 //! | [`randomized_svd`], [`svd_flip`] | `sklearn.utils.extmath.randomized_svd`, `svd_flip` | top-k by random projection |
+//! | [`partial_svd`] | `scipy.sparse.linalg.svds(a, k)` | top-k by block Krylov (Lanczos), to a residual tolerance; descending |
 //! | [`svdvals`] | `scipy.linalg.svdvals`, `np.linalg.svd(a, compute_uv=False)` | values only: faster |
 //! | [`eigh`], [`eigvalsh`] | `np.linalg.eigh`, `np.linalg.eigvalsh` | ascending; reads the lower triangle |
 //! | [`eig`], [`eigvals`] | `np.linalg.eig`, `np.linalg.eigvals` | complex; unit-norm vectors |
@@ -25,7 +26,8 @@
 //! - Empty matrices are accepted where NumPy accepts them and give empty factors.
 //! - Signs (and for [`eig`], phases) of singular vectors and eigenvectors are those faer computes:
 //!   like LAPACK's, they are arbitrary. What is guaranteed is the factorisation (`u·diag(s)·vt =
-//!   a`, `a·v = λ·v`) and orthonormality.
+//!   a`, `a·v = λ·v`) and orthonormality. [`randomized_svd`] and [`partial_svd`] apply
+//!   [`svd_flip`] instead, so their results are reproducible.
 //!
 //! ```
 //! use mlinalg::decomp::{eigh, svd};
@@ -41,6 +43,7 @@
 mod eig;
 mod eigh;
 mod lu;
+mod partial;
 mod qr;
 mod randomized;
 mod svd;
@@ -49,6 +52,7 @@ pub use eig::{eig, eigvals, Eig};
 pub use eigh::{eigh, eigvalsh, Eigh};
 pub use lu::{cholesky, lu, Lu};
 pub use num_complex::Complex;
+pub use partial::{partial_svd, PartialSvdOptions};
 pub use qr::{qr, Qr, QrMode};
 pub use randomized::{randomized_svd, svd_flip, PowerIterationNormalizer, RandomizedSvdOptions};
 pub use svd::{cond, lstsq, norm2, nuclear_norm, pinv, svd, svdvals, Lstsq, Svd};
