@@ -1360,11 +1360,18 @@ const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
 /// Elements per task when a sum or a dot product is split across threads.
 const CHUNK: usize = 1 << 14;
 
+/// The length of one part when `len` items are split into one contiguous part per thread
+/// (measured faster here than many small parts for sums and dots of a few MB: fewer tasks, and
+/// each core streams one long run).
+fn per_thread(len: usize) -> usize {
+    len.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
 /// The sum of all elements: vectorised over a contiguous buffer, in parallel chunks when large.
 fn sum_all<T: Scalar>(v: &ArrayViewD<'_, T>) -> T {
     match v.as_slice_memory_order() {
         Some(xs) if xs.len() >= PARALLEL_MIN_ELEMENTS => xs
-            .par_chunks(CHUNK)
+            .par_chunks(per_thread(xs.len()))
             .map(simd::sum)
             .reduce(T::zero, |x, y| x + y),
         Some(xs) => simd::sum(xs),
@@ -1376,11 +1383,13 @@ fn sum_all<T: Scalar>(v: &ArrayViewD<'_, T>) -> T {
 /// chunks when long.
 fn dot<T: Scalar>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
     match (x.as_slice(), y.as_slice()) {
-        (Some(xs), Some(ys)) if xs.len() >= PARALLEL_MIN_ELEMENTS => xs
-            .par_chunks(CHUNK)
-            .zip(ys.par_chunks(CHUNK))
-            .map(|(a, b)| simd::dot(a, b))
-            .reduce(T::zero, |p, q| p + q),
+        (Some(xs), Some(ys)) if xs.len() >= PARALLEL_MIN_ELEMENTS => {
+            let part = per_thread(xs.len());
+            xs.par_chunks(part)
+                .zip(ys.par_chunks(part))
+                .map(|(a, b)| simd::dot(a, b))
+                .reduce(T::zero, |p, q| p + q)
+        }
         (Some(xs), Some(ys)) => simd::dot(xs, ys),
         _ if x.len() >= PARALLEL_MIN_ELEMENTS => x
             .axis_chunks_iter(Axis(0), CHUNK)
