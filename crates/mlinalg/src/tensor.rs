@@ -16,7 +16,7 @@
 //!   [`contiguous`] exists for code that wants to say so explicitly.
 //!
 //! These functions only move elements, so they work for any `T: Clone` (`f32`, `f64`, integers,
-//! `bool`), not only [`Scalar`](crate::Scalar) types.
+//! `bool`), not only [`Scalar`] types.
 //!
 //! ```
 //! use mlinalg::tensor;

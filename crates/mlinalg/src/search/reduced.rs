@@ -86,9 +86,9 @@ impl<T: IndexScalar> ReducedIndex<T> {
     /// to 0..n. `rerank` is the number of candidates fetched per requested neighbour (≥ 1).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] when `n_components` is 0 or not below the dimension, when
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) when `n_components` is 0 or not below the dimension, when
     /// `rerank` is 0, or for repeated ids or ids above [`super::flat::MAX_ID`];
-    /// [`ErrorKind::Shape`] when the number of ids differs from the rows; as
+    /// [`ErrorKind::Shape`](crate::ErrorKind::Shape) when the number of ids differs from the rows; as
     /// [`FlatIndex::add_with_ids`] for the values.
     pub fn build<S: Data<Elem = T>>(
         base: &ArrayBase<S, Ix2>,
@@ -201,7 +201,7 @@ impl<T: IndexScalar> ReducedIndex<T> {
     /// Sets the candidates fetched per requested neighbour (more: higher recall, slower).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] for 0.
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) for 0.
     pub fn set_rerank(&mut self, rerank: usize) -> Result<()> {
         if rerank == 0 {
             return Err(Error::invalid(
@@ -304,7 +304,7 @@ impl<T: IndexScalar> ReducedIndex<T> {
     /// mlinalg's index format (kind 3).
     ///
     /// # Errors
-    /// [`ErrorKind::Io`] when the file cannot be written (the previous file, if any, is kept).
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be written (the previous file, if any, is kept).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         const OP: &str = "ReducedIndex::save";
         let live: Vec<usize> = (0..self.ids.len())
@@ -341,7 +341,7 @@ impl<T: IndexScalar> ReducedIndex<T> {
     /// Loads an index saved by [`ReducedIndex::save`].
     ///
     /// # Errors
-    /// [`ErrorKind::Io`] when the file cannot be read; [`ErrorKind::Format`] when it is not a
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read; [`ErrorKind::Format`](crate::ErrorKind::Format) when it is not a
     /// reduced index of `T`, or is truncated or corrupted.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         const OP: &str = "ReducedIndex::load";
