@@ -193,9 +193,13 @@ fn gemv_or_gemm<T: Scalar>(
 
 /// `out (+)= a @ b` with the given parallelism. Shapes must already be checked.
 ///
-/// f32 and f64 run on the `gemm` crate (faer's own GEMM, with its AVX-512 kernels enabled):
-/// measured faster here than faer's default x86 path, above all on two threads (see
-/// `compare/`, W1a-W1c and W2). Other types go through faer's `matmul`.
+/// Which kernels run, by what the CPU has (each measured faster on its machine, see
+/// `compare/README.md`, W1a-W1c and W2):
+/// - with AVX-512: the `gemm` crate (faer's older GEMM, with its AVX-512 kernels enabled),
+///   faster than faer's own x86 path there, above all on two threads (Intel Xeon);
+/// - otherwise: faer's `matmul` (its `private-gemm-x86` kernels on x86-64). On an AVX2-only
+///   AMD EPYC (Zen 3) it reached 1.1-1.4x the `gemm` crate's GFLOP/s at 1024-2048, f32 and f64,
+///   and on the small single-threaded products of einsum and attention.
 pub(crate) fn gemm_with<T: Scalar>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
@@ -216,7 +220,7 @@ pub(crate) fn gemm_with<T: Scalar>(
     }
     let is_f32_or_f64 =
         TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
-    if is_f32_or_f64 {
+    if is_f32_or_f64 && gemm_crate_is_faster() {
         let parallelism = match par {
             Par::Seq => gemm::Parallelism::None,
             Par::Rayon(threads) => gemm::Parallelism::Rayon(threads.get()),
@@ -267,6 +271,20 @@ pub(crate) fn gemm_with<T: Scalar>(
         T::one(),
         par,
     );
+}
+
+/// Whether to run the `gemm` crate's kernels rather than faer's `matmul` on this CPU: on x86-64
+/// where it has AVX-512 (std caches the detection), and off x86-64, where the choice has not
+/// been measured and the `gemm` crate stays, as before.
+fn gemm_crate_is_faster() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
