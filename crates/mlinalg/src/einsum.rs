@@ -42,16 +42,24 @@
 //!    skip the GEMM: an elementwise product (nothing contracted: Hadamard, outer and broadcast
 //!    products) is written once into an uninitialised result, and batched dot products
 //!    (nothing but batch and inner axes) are dots.
-//! 5. The last step writes its result in the output's axis order where it can; otherwise one
-//!    copy to standard layout (by tiles when it transposes).
+//! 5. The last step writes its result in the output's axis order where it can; where it cannot
+//!    (a broadcast batch folded into the GEMM's rows, say), the result's axes are permuted
+//!    without a copy, as `torch.einsum` returns them.
 //!
 //! Nothing here loops over indices element by element: the work is in the GEMM kernels, vector
 //! kernels chosen at run time for the widest SIMD the CPU has (sums, dots, products), and
 //! strided views.
 //!
-//! NumPy and PyTorch return a *view* of the operand for specs that only relabel axes
-//! (`"ij->ji"`, `"ii->i"`); [`einsum`] always returns a new array, and [`einsum_view`] is the
-//! zero-copy form for those specs.
+//! ## What comes back
+//! A [`CowArray`]: *borrowed* (a view of the operand, no copy) for specs that only relabel axes
+//! (`"ij->ji"`, `"ii->i"`, `"ij->ij"`), as NumPy and PyTorch return a view for them; *owned*
+//! otherwise. Its memory order is whatever the computation produced (as with `torch.einsum`):
+//! usually row-major, but a transposed or permuted layout where a final copy would only have
+//! reordered memory. Index it, iterate it or hand it to any function taking an array as it is;
+//! call [`ArrayBase::into_owned`](ndarray::ArrayBase::into_owned) for an owned array (free when
+//! it already is one) and `.as_standard_layout()` where row-major memory is required (a
+//! `.as_slice()`). [`einsum_view`] is the form that returns a plain view, and refuses specs that
+//! would need a computation.
 //!
 //! ```
 //! use mlinalg::einsum::einsum;
@@ -933,9 +941,14 @@ fn internal(spec: &str, e: impl fmt::Display) -> Error {
 ///
 /// The grammar is NumPy's (see the [module docs](self)): explicit (`"ij,jk->ik"`) or implicit
 /// (`"ij,jk"`) output, `...` with broadcasting, repeated indices (diagonals, traces), any number
-/// of operands. Operands may be of any layout (transposed, strided, reversed, broadcast views);
-/// the result is a new array in standard layout. Several operands are contracted pairwise in the
-/// order [`einsum_path`] reports, each pair as one batched GEMM.
+/// of operands. Operands may be of any layout (transposed, strided, reversed, broadcast views).
+/// Several operands are contracted pairwise in the order [`einsum_path`] reports, each pair as
+/// one batched GEMM.
+///
+/// The result (see [What comes back](self#what-comes-back)) borrows the operand when the spec
+/// only relabels its axes (`"ij->ji"`, `"ii->i"`: a view, as NumPy's and torch's), and is an
+/// owned array otherwise, in the memory order its computation left it (row-major unless a
+/// final copy would only have permuted it).
 ///
 /// An index of size 0 gives an empty result or, when it is summed, zeros (as NumPy).
 ///
@@ -965,6 +978,13 @@ fn internal(spec: &str, e: impl fmt::Display) -> Error {
 /// let z = einsum("...ij,...jk->...ik", &[x.view().into_dyn(), y.view().into_dyn()])?;
 /// assert_eq!(z.shape(), &[2, 3, 2, 5]);
 ///
+/// // A transpose is a view of the operand; a product is an owned array.
+/// let t = einsum("ij->ji", &[a.clone()])?;
+/// assert!(t.is_view() && t.as_ptr() == a.as_ptr());
+/// assert!(einsum("ij,jk->ik", &[a.clone(), b.clone()])?.is_owned());
+/// let owned: ndarray::ArrayD<f64> = t.into_owned(); // a copy only when it is a view
+/// assert_eq!(owned, a.t().into_dyn());
+///
 /// // Errors quote the spec and the sizes.
 /// let c = ndarray::Array2::<f64>::zeros((4, 5));
 /// let err = einsum("ij,jk->ik", &[a.clone(), c.view().into_dyn()]).unwrap_err();
@@ -975,14 +995,20 @@ fn internal(spec: &str, e: impl fmt::Display) -> Error {
 /// );
 /// # Ok::<(), mlinalg::Error>(())
 /// ```
-pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<ArrayD<T>> {
+pub fn einsum<'a, T: Scalar>(
+    spec: &str,
+    operands: &[ArrayViewD<'a, T>],
+) -> Result<CowArray<'a, T, IxDyn>> {
     let shapes: Vec<&[usize]> = operands.iter().map(|o| o.shape()).collect();
     let p = parse(spec, &shapes)?;
     let out_shape: Vec<usize> = p.output.iter().map(|&l| p.sizes[l]).collect();
     check_size::<T>(&p.spec, &out_shape)?;
-    if p.inputs.iter().flatten().any(|&l| p.sizes[l] == 0) {
-        // An empty index: either the output is empty or every sum is over nothing.
-        return Ok(ArrayD::zeros(IxDyn(&out_shape)));
+    let relabels_only =
+        matches!(p.inputs.as_slice(), [one] if one.iter().all(|l| p.output.contains(l)));
+    if !relabels_only && p.inputs.iter().flatten().any(|&l| p.sizes[l] == 0) {
+        // An empty index: either the output is empty or every sum is over nothing. (A spec that
+        // only relabels axes returns its view below, empty or not.)
+        return Ok(CowArray::from(ArrayD::zeros(IxDyn(&out_shape))));
     }
     let path = plan(&p);
     let output: Labels = p.output.iter().copied().collect();
@@ -1038,8 +1064,9 @@ pub fn einsum<T: Scalar>(spec: &str, operands: &[ArrayViewD<'_, T>]) -> Result<A
 
 /// The result of a one-operand spec that only relabels axes (a permutation `"ij->ji"`, a
 /// diagonal `"ii->i"`, or both `"iij->ji"`) as a view of the operand: no copy, as `np.einsum`
-/// and `torch.einsum` return for such specs. [`einsum`] always returns a new array; this is the
-/// zero-cost form when a view will do.
+/// and `torch.einsum` return for such specs. [`einsum`] returns the same view (borrowed in its
+/// `CowArray`) for them; this form returns a plain [`ArrayViewD`] and refuses the specs that
+/// need a computation.
 ///
 /// Errors: those of [`einsum`] for the spec, and a spec that sums an index (`"ii->"`,
 /// `"ij->i"`), which no view can hold.
@@ -1733,8 +1760,9 @@ fn as_2d<'v, T>(spec: &str, v: &'v CowArray<'_, T, IxDyn>) -> Result<ndarray::Ar
         .map_err(|e| internal(spec, e))
 }
 
-/// The final operand in the output's axis order, as a new standard-layout array.
-fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
+/// The final operand in the output's axis order: permuted, not copied (a view of an operand
+/// stays one).
+fn finish<'a, T: Scalar>(p: &Parsed, o: Operand<'a, T>) -> Result<CowArray<'a, T, IxDyn>> {
     let mut perm = Vec::with_capacity(p.output.len());
     for &l in &p.output {
         match o.labels.iter().position(|&x| x == l) {
@@ -1748,10 +1776,7 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
     let data = o.data.permuted_axes(IxDyn(&perm));
     let out_shape: Vec<usize> = p.output.iter().map(|&l| p.sizes[l]).collect();
     if data.shape() == out_shape.as_slice() {
-        if data.is_standard_layout() && data.is_owned() {
-            return Ok(data.into_owned());
-        }
-        return Ok(crate::tensor::standard_copy(data.view()));
+        return Ok(data);
     }
     // An output index of size 1 here and larger in the spec cannot happen (it would have been
     // broadcast when contracted), but broadcasting is the right answer if it did.
@@ -1759,5 +1784,5 @@ fn finish<T: Scalar>(p: &Parsed, o: Operand<'_, T>) -> Result<ArrayD<T>> {
     let b = view
         .broadcast(IxDyn(&out_shape))
         .ok_or_else(|| internal(&p.spec, "output broadcast"))?;
-    Ok(b.as_standard_layout().into_owned())
+    Ok(CowArray::from(b.as_standard_layout().into_owned()))
 }

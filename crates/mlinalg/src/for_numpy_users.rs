@@ -38,7 +38,7 @@
 //! | `torch.func.jacrev`, `jvp`, `vjp` | [`nn::jacobian::numerical_jacobian`](crate::nn::jacobian::numerical_jacobian), [`nn::jacobian::jvp`](crate::nn::jacobian::jvp), [`nn::jacobian::vjp`](crate::nn::jacobian::vjp) (central differences) |
 //! | `faiss.IndexFlatIP(d)` / `IndexFlatL2`, `index.add(x)`, `index.search(q, k)` | [`search::FlatIndex`](crate::search::FlatIndex) with [`Metric::Dot`](crate::search::Metric::Dot) / [`Metric::L2`](crate::search::Metric::L2) (or `Cosine`) |
 //! | `np.einsum('bhid,bhjd->bhij', q, k, optimize=True)`, `torch.einsum(...)` | [`einsum::einsum`](crate::einsum::einsum)`("bhid,bhjd->bhij", &[q.view(), k.view()])` (operands as `ArrayViewD`) |
-//! | `np.einsum('ij->ji', a)` (a view) | [`einsum::einsum_view`](crate::einsum::einsum_view)`("ij->ji", a.view().into_dyn())` (permutations and diagonals, no copy) |
+//! | `np.einsum('ij->ji', a)` (a view) | [`einsum::einsum`](crate::einsum::einsum)`("ij->ji", &[a.view().into_dyn()])` (a borrowed `CowArray`), or [`einsum::einsum_view`](crate::einsum::einsum_view)`("ij->ji", a.view().into_dyn())` for a plain view (permutations and diagonals, no copy) |
 //! | `np.einsum_path(spec, *ops, optimize='greedy')` | [`einsum::einsum_path`](crate::einsum::einsum_path)`(spec, &shapes)` (from shapes; FLOP counts as NumPy's, whose optimized count adds one) |
 //! | `F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=c, scale=s, enable_gqa=g)` | [`nn::attention::scaled_dot_product_attention`](crate::nn::attention::scaled_dot_product_attention) with [`AttentionOptions`](crate::nn::attention::AttentionOptions)`::new().bool_mask(&m)` / `.additive_mask(&m)`, `.causal(c)`, `.scale(s)`, `.gqa(g)` (no dropout) |
 //! | `torch.softmax(q @ k.mT * scale + mask, -1)` (the attention weights) | [`nn::attention::attention_weights`](crate::nn::attention::attention_weights) (fully masked rows are 0, as in SDPA) |
@@ -49,9 +49,10 @@
 //! - `normalize`, `cosine_similarity` and `angle` of a zero vector are errors ([`ErrorKind::ZeroVector`](crate::ErrorKind::ZeroVector)),
 //!   where NumPy gives NaN with a warning. `cosine_similarity_along` keeps PyTorch's `eps` instead.
 //! - Shapes in messages are Python tuples with a space after the comma: `(32, 768) (32,)`.
-//! - `einsum` always returns a new array; NumPy and PyTorch return a view for a pure transpose or
-//!   diagonal (`'ij->ji'`, `'ii->i'`), which [`einsum::einsum_view`](crate::einsum::einsum_view)
-//!   returns too.
+//! - `einsum` returns a `CowArray`: a view of the operand for a pure transpose or diagonal
+//!   (`'ij->ji'`, `'ii->i'`), as NumPy and PyTorch do, and an owned array otherwise, whose
+//!   memory order may be permuted as `torch.einsum`'s (NumPy's `optimize=True` path can also
+//!   return non-contiguous results). `.into_owned()` gives an `ArrayD`.
 //! - Random streams are ChaCha8 streams, not NumPy's PCG64: the same seed gives different numbers
 //!   than NumPy, but the same numbers on every machine and version of mlinalg.
 //! - `softmax` of a lane holding `+inf` is NaN everywhere, as PyTorch's; `gelu` of `+inf` in f32
