@@ -34,7 +34,7 @@
 //!    appear nowhere else (not in another operand, not in the output) are summed away.
 //! 3. The operands are contracted two at a time in the order of NumPy's greedy path (the pair that
 //!    removes the most elements first; the path, and so the FLOP counts, are NumPy's).
-//! 4. Each pairwise contraction is one batched GEMM ([`crate::matrix::matmul`] on faer's `gemm`
+//! 4. Each pairwise contraction is one batched GEMM ([`crate::matrix::matmul`] on faer's GEMM
 //!    kernels): indices in both operands and still needed are batch axes, indices in both and
 //!    no longer needed are the inner (contracted) axis, the others are the rows and columns.
 //!    The operands are permuted and reshaped as views when their strides allow it (a transposed

@@ -2,7 +2,7 @@
 //!
 //! n-d arrays (on [`ndarray`]) and the operations an ML engineer reaches for NumPy or PyTorch to do:
 //! norms, dot and cosine similarity, projections, broadcasting, reductions, `matmul` with NumPy
-//! semantics at any rank (on faer's `gemm` kernels), inverse/solve/determinant/rank, reshape/permute/squeeze
+//! semantics at any rank (on faer's GEMM kernels), inverse/solve/determinant/rank, reshape/permute/squeeze
 //! and attention-head splitting. `f32` and `f64` throughout (see [`Scalar`]).
 //!
 //! ## Should I use this crate?

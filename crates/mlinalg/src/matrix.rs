@@ -1,4 +1,4 @@
-//! Matrices: products (on the `gemm` crate, faer's GEMM kernels), inverse, solve, determinant, rank, comparisons.
+//! Matrices: products (on faer's GEMM kernels, chosen by the CPU: see `gemm_with`), inverse, solve, determinant, rank, comparisons.
 //!
 //! | function | NumPy | notes |
 //! |---|---|---|
@@ -56,7 +56,7 @@ const GRAM_BLOCK: usize = 128;
 /// costs more in synchronisation than it saves.
 const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 
-/// The product of two matrices, `a @ b`, on faer's GEMM kernels (the `gemm` crate; parallel for large products).
+/// The product of two matrices, `a @ b`, on faer's GEMM kernels (parallel for large products).
 ///
 /// Any layout is accepted (transposed, strided, broadcast views) without copying.
 ///
@@ -203,6 +203,47 @@ fn gemv_or_gemm<T: Scalar>(
 pub(crate) fn gemm_with<T: Scalar>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
+    out: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    par: Par,
+) {
+    gemm_on(Kernels::for_this_cpu(), a, b, out, accumulate, par);
+}
+
+/// The two GEMM implementations [`gemm_with`] chooses between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernels {
+    /// The `gemm` crate, called directly (f32 and f64; other types go to faer).
+    GemmCrate,
+    /// faer's `matmul`.
+    Faer,
+}
+
+impl Kernels {
+    /// The faster on this CPU: the `gemm` crate on x86-64 with AVX-512 (std caches the
+    /// detection) and off x86-64, where the choice has not been measured and the `gemm` crate
+    /// stays, as before; faer's `matmul` on x86-64 without AVX-512.
+    fn for_this_cpu() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                Kernels::GemmCrate
+            } else {
+                Kernels::Faer
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Kernels::GemmCrate
+        }
+    }
+}
+
+/// [`gemm_with`] on the given kernels (both are tested on every machine, whichever it picks).
+fn gemm_on<T: Scalar>(
+    kernels: Kernels,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
     mut out: ArrayViewMut2<'_, T>,
     accumulate: bool,
     par: Par,
@@ -220,7 +261,7 @@ pub(crate) fn gemm_with<T: Scalar>(
     }
     let is_f32_or_f64 =
         TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>();
-    if is_f32_or_f64 && gemm_crate_is_faster() {
+    if is_f32_or_f64 && kernels == Kernels::GemmCrate {
         let parallelism = match par {
             Par::Seq => gemm::Parallelism::None,
             Par::Rayon(threads) => gemm::Parallelism::Rayon(threads.get()),
@@ -271,20 +312,6 @@ pub(crate) fn gemm_with<T: Scalar>(
         T::one(),
         par,
     );
-}
-
-/// Whether to run the `gemm` crate's kernels rather than faer's `matmul` on this CPU: on x86-64
-/// where it has AVX-512 (std caches the detection), and off x86-64, where the choice has not
-/// been measured and the `gemm` crate stays, as before.
-fn gemm_crate_is_faster() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        true
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1241,4 +1268,90 @@ where
     Ok(Zip::from(&va)
         .and(&vb)
         .all(|&x, &y| close(x, y, rtol, atol)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, ShapeBuilder};
+
+    /// `out (+)= a @ b` by the definition, in f64.
+    fn reference(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, out: &mut Array2<f64>, acc: bool) {
+        for ((i, j), o) in out.indexed_iter_mut() {
+            let dot: f64 = (0..a.ncols()).map(|p| a[[i, p]] * b[[p, j]]).sum();
+            *o = if acc { *o + dot } else { dot };
+        }
+    }
+
+    fn filled(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0) / 8.0
+        })
+    }
+
+    /// Both kernel choices of `gemm_with`, whichever this CPU picks, on standard, transposed,
+    /// column-major, reversed (negative strides) and broadcast (stride 0) operands and outputs,
+    /// overwriting and accumulating, sequential and parallel, f64 and f32.
+    #[test]
+    fn both_kernels_match_the_definition() {
+        let (m, k, n) = (37, 29, 45);
+        let a = filled(m, k, 1);
+        let at = filled(k, m, 2);
+        let b = filled(k, n, 3);
+        let b_f = {
+            let mut c = Array2::zeros((k, n).f());
+            c.assign(&b);
+            c
+        };
+        let row = filled(1, n, 4);
+        let mut a_rev = a.view();
+        a_rev.invert_axis(Axis(0));
+        a_rev.invert_axis(Axis(1));
+        let lhs: [(&str, ArrayView2<'_, f64>); 3] = [
+            ("standard", a.view()),
+            ("transposed", at.t()),
+            ("reversed", a_rev),
+        ];
+        let rhs: [(&str, ArrayView2<'_, f64>); 3] = [
+            ("standard", b.view()),
+            ("column-major", b_f.view()),
+            ("broadcast rows", row.broadcast((k, n)).unwrap()),
+        ];
+        for kernels in [Kernels::GemmCrate, Kernels::Faer] {
+            for (an, av) in &lhs {
+                for (bn, bv) in &rhs {
+                    for (acc, par) in [(false, Par::Seq), (true, Par::Seq), (false, Par::rayon(2))]
+                    {
+                        let what = format!("{kernels:?}, {an} @ {bn}, accumulate {acc}");
+                        let start = filled(m, n, 5);
+                        let mut want = start.clone();
+                        reference(*av, *bv, &mut want, acc);
+                        // f64, into a column-major output.
+                        let mut got = Array2::zeros((m, n).f());
+                        got.assign(&start);
+                        gemm_on(kernels, *av, *bv, got.view_mut(), acc, par);
+                        let err = (&got - &want)
+                            .mapv(f64::abs)
+                            .fold(0.0, |x: f64, &y| x.max(y));
+                        assert!(err < 1e-12, "{what}: f64 error {err}");
+                        // f32, reversed rows of `a` into reversed rows of the output: the same
+                        // product, stored in the same places.
+                        let (a32, b32) = (av.mapv(|x| x as f32), bv.mapv(|x| x as f32));
+                        let mut got32 = start.mapv(|x| x as f32);
+                        let mut view = got32.view_mut();
+                        view.invert_axis(Axis(0));
+                        let mut a32_rev = a32.view();
+                        a32_rev.invert_axis(Axis(0));
+                        gemm_on(kernels, a32_rev, b32.view(), view, acc, par);
+                        let err = got32
+                            .iter()
+                            .zip(want.iter())
+                            .map(|(&g, &w)| (f64::from(g) - w).abs())
+                            .fold(0.0, f64::max);
+                        assert!(err < 1e-4, "{what}: f32 error {err}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -33,7 +33,7 @@
 //! blocks (rayon):
 //! 1. the query block is copied once, multiplied by `scale`, into column-major order;
 //! 2. for each block of `block_k` keys: the score block `S = Q_blk K_blkᵀ` (a `block_q × block_k`
-//!    GEMM on faer's `gemm` kernels, sequential inside the task, reading keys and values in
+//!    GEMM on faer's GEMM kernels, sequential inside the task, reading keys and values in
 //!    place whatever their strides); the mask is applied inside the block; under `causal`, key
 //!    blocks entirely above the diagonal are skipped and only the block on the diagonal is masked;
 //! 3. the **online softmax**: each row keeps its running maximum `m` and running sum `ℓ` of
