@@ -34,7 +34,9 @@
 //!
 //! ## Rules that hold everywhere
 //! - Inputs are borrowed arrays or views of any layout (transposed, strided, broadcast);
-//!   outputs are owned arrays in standard (row-major) layout.
+//!   outputs are owned arrays in standard (row-major) layout. One exception, as in NumPy and
+//!   PyTorch: [`einsum::einsum`] returns a `CowArray`, a view of the operand for specs that
+//!   only relabel axes and otherwise an owned array in the memory order it was computed in.
 //! - Everything that can fail returns [`Result`]; the error names the operation and the shapes.
 //!   No public function panics on user input.
 //! - Elementwise math propagates NaN and infinity as NumPy does.
