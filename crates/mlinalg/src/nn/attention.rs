@@ -1044,8 +1044,8 @@ fn online_softmax_columns<T: Scalar>(
     }
 }
 
-/// Query rows per stripe of [`softmax_columns`] where the CPU has 32 vector registers
-/// (AVX-512, and the portable fallback): the stripe's running maxima and sums stay in
+/// Query rows per stripe of [`softmax_columns`] with AVX-512 (32 vector registers) and in the
+/// portable fallback (as before; not re-measured): the stripe's running maxima and sums stay in
 /// registers (four AVX-512 vectors of f32 each) while the loop walks along the keys.
 const STRIPE: usize = 64;
 
